@@ -1,0 +1,10 @@
+// Package objects holds what feed items point at: posts, photos, gifts and
+// live broadcasts (their text, media, audience and state), and the Class!
+// marks on them with each object's Class count.
+//
+// Timelines store ids, not content; readers hydrate a page from here in one
+// batch. Deletion and the end of a broadcast are state of the object, so a
+// reader hides such items at once, wherever their timeline entries are.
+//
+// This package must never import a storage or transport library.
+package objects

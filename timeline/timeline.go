@@ -1,0 +1,116 @@
+package timeline
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is what an entry shows.
+type Kind uint8
+
+// Entry kinds.
+const (
+	KindPost Kind = 1 + iota
+	KindPhoto
+	KindGift
+	KindLive
+	KindClass // "your friend Actor gave Class to Object (owned by Owner)"
+)
+
+var kindNames = [...]string{"", "post", "photo", "gift", "live", "class"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && k > 0 {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// NS names which of a user's timelines a row belongs to.
+type NS uint8
+
+// Namespaces.
+const (
+	Home   NS = 1 // what the user reads
+	Outbox NS = 2 // what the user authored
+)
+
+// Entry is one timeline row. It is deliberately small: the content lives
+// with the object and is hydrated at read time.
+type Entry struct {
+	TS       int64  // unix ms of the event that made it; the sort key
+	ID       string // the event id; unique within a timeline
+	Kind     Kind
+	Actor    int64  // author, marker or giver
+	Object   string // the object shown
+	Owner    int64  // class: the object's owner; gift: the recipient
+	Until    int64  // live: planned end, unix ms
+	Audience string // items: the audience they were published to
+}
+
+// Pos is the entry's place in the timeline order.
+func (e *Entry) Pos() Position { return Position{TS: e.TS, ID: e.ID} }
+
+// Row is an entry in one user's timeline.
+type Row struct {
+	NS    NS
+	User  int64
+	Entry Entry
+}
+
+// Position is a place in a timeline: entries are ordered by TS descending,
+// then ID descending. The zero Position is the top (newer than everything).
+type Position struct {
+	TS int64
+	ID string
+}
+
+// IsTop reports whether p is the top of the timeline.
+func (p Position) IsTop() bool { return p.TS == 0 && p.ID == "" }
+
+// Before reports whether an entry at p comes after (is older than) q in
+// timeline order. Everything comes after the top.
+func (p Position) Before(q Position) bool {
+	if q.IsTop() {
+		return !p.IsTop()
+	}
+	if p.TS != q.TS {
+		return p.TS < q.TS
+	}
+	return p.ID < q.ID
+}
+
+// Marker is one friend's Class! in a viewer's per-object aggregation index.
+type Marker struct {
+	Actor   int64
+	TS      int64
+	EventID string
+}
+
+// Store keeps timelines. Implementations must be safe for concurrent use.
+type Store interface {
+	// Write upserts rows; writing the same row twice leaves one row. Home
+	// rows of KindClass are also indexed by (user, object, actor) for
+	// Markers.
+	Write(ctx context.Context, rows []Row) error
+	// Delete removes rows (and their class index entries); deleting a
+	// missing row is not an error.
+	Delete(ctx context.Context, rows []Row) error
+	// Page returns up to limit entries of one timeline strictly after
+	// position after, newest first.
+	Page(ctx context.Context, ns NS, user int64, after Position, limit int) ([]Entry, error)
+	// Markers returns the class index for (user, object), in any order.
+	Markers(ctx context.Context, user int64, object string) ([]Marker, error)
+	// Trim keeps the newest keep entries of one timeline and removes every
+	// entry older than minTS.
+	Trim(ctx context.Context, ns NS, user int64, keep int, minTS int64) error
+}
+
+// Policy bounds timelines.
+type Policy struct {
+	Cap    int           // entries kept per timeline
+	MaxAge time.Duration // entries older than this are dropped
+}
+
+// DefaultPolicy keeps 800 entries (Mastodon's home cap) of at most 30 days.
+var DefaultPolicy = Policy{Cap: 800, MaxAge: 30 * 24 * time.Hour}
