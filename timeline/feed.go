@@ -1,0 +1,340 @@
+package timeline
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/schema"
+)
+
+// Graph is what the reader needs to know of the social graph.
+type Graph interface {
+	Relations(ctx context.Context, user int64) (graph.Relations, error)
+	InGroup(ctx context.Context, owner int64, group string, member int64) (bool, error)
+	LargeAuthors(ctx context.Context) ([]int64, error)
+}
+
+// Content is what the reader needs to hydrate a page.
+type Content interface {
+	Get(ctx context.Context, ids []string) ([]objects.Object, error)
+	ClassCounts(ctx context.Context, ids []string) ([]int64, error)
+}
+
+// ReaderConfig tunes the reader.
+type ReaderConfig struct {
+	Policy Policy
+	// LargeRefresh is how long the list of large authors is cached.
+	LargeRefresh time.Duration
+	Now          func() time.Time
+}
+
+// Reader assembles feed pages: the viewer's home timeline merged with the
+// outboxes of the large authors the viewer follows, filtered, aggregated
+// and hydrated. It is safe for concurrent use.
+type Reader struct {
+	store   Store
+	graph   Graph
+	content Content
+	cfg     ReaderConfig
+
+	mu        sync.Mutex
+	large     []int64
+	largeTime time.Time
+}
+
+// NewReader wires a reader.
+func NewReader(s Store, g Graph, c Content, cfg ReaderConfig) *Reader {
+	if cfg.Policy.Cap <= 0 {
+		cfg.Policy.Cap = DefaultPolicy.Cap
+	}
+	if cfg.Policy.MaxAge <= 0 {
+		cfg.Policy.MaxAge = DefaultPolicy.MaxAge
+	}
+	if cfg.LargeRefresh <= 0 {
+		cfg.LargeRefresh = 500 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Reader{store: s, graph: g, content: c, cfg: cfg}
+}
+
+func (r *Reader) largeAuthors(ctx context.Context) ([]int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Now()
+	if r.large != nil && now.Sub(r.largeTime) < r.cfg.LargeRefresh {
+		return r.large, nil
+	}
+	large, err := r.graph.LargeAuthors(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("large authors: %w", err)
+	}
+	if large == nil {
+		large = []int64{}
+	}
+	r.large, r.largeTime = large, now
+	return large, nil
+}
+
+// source is one timeline being merged, read in chunks.
+type source struct {
+	ns     NS
+	user   int64
+	buf    []Entry
+	after  Position
+	done   bool
+	outbox bool
+}
+
+func (s *source) fill(ctx context.Context, st Store, chunk int) error {
+	if len(s.buf) > 0 || s.done {
+		return nil
+	}
+	page, err := st.Page(ctx, s.ns, s.user, s.after, chunk)
+	if err != nil {
+		return fmt.Errorf("read timeline %d/%d: %w", s.ns, s.user, err)
+	}
+	if len(page) < chunk {
+		s.done = true
+	}
+	if len(page) > 0 {
+		s.after = page[len(page)-1].Pos()
+	}
+	s.buf = page
+	return nil
+}
+
+// candidate is an entry that passed the cheap filters, waiting to be
+// hydrated.
+type candidate struct {
+	e       Entry
+	markers []Marker // class aggregates: the valid markers, newest first
+	group   string   // group audience to check
+}
+
+// Page returns up to limit items of viewer's feed strictly after position
+// after, newest first.
+func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit int) (Page, error) {
+	if limit <= 0 || limit > MaxPageLimit {
+		return Page{}, fmt.Errorf("limit %d is outside 1..%d", limit, MaxPageLimit)
+	}
+	rel, err := r.graph.Relations(ctx, viewer)
+	if err != nil {
+		return Page{}, fmt.Errorf("relations of %d: %w", viewer, err)
+	}
+	large, err := r.largeAuthors(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	srcs := []*source{{ns: Home, user: viewer, after: after}}
+	for _, l := range large {
+		if l != viewer && (rel.IsFriend(l) || rel.Follows(l)) && !rel.IsBlocked(l) {
+			srcs = append(srcs, &source{ns: Outbox, user: l, after: after, outbox: true})
+		}
+	}
+	now := r.cfg.Now().UnixMilli()
+	minTS := now - r.cfg.Policy.MaxAge.Milliseconds()
+	chunk := limit + limit/2 + 8
+	items := make([]Item, 0, limit)
+	seen := make(map[string]struct{}, limit)
+	pending := make([]candidate, 0, limit)
+	scanned, maxScan := 0, r.cfg.Policy.Cap*len(srcs)
+	exhausted := false
+	for len(items) < limit && !exhausted {
+		// Pull candidates until there are enough to fill the page.
+		for len(pending) < limit-len(items) {
+			e, ok, err := r.next(ctx, srcs, chunk)
+			if err != nil {
+				return Page{}, err
+			}
+			if !ok || e.TS < minTS || scanned >= maxScan {
+				exhausted = true
+				break
+			}
+			scanned++
+			if _, dup := seen[e.ID]; dup {
+				continue
+			}
+			seen[e.ID] = struct{}{}
+			c, keep, err := r.screen(ctx, &rel, viewer, e)
+			if err != nil {
+				return Page{}, err
+			}
+			if keep {
+				pending = append(pending, c)
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		hydrated, err := r.hydrate(ctx, viewer, pending, now)
+		if err != nil {
+			return Page{}, err
+		}
+		items = append(items, hydrated...)
+		pending = pending[:0]
+	}
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	p := Page{Items: items}
+	if len(items) == limit && !exhausted && !r.drained(srcs) {
+		it := &items[len(items)-1]
+		p.Next = Position{TS: it.TS, ID: it.EventID}
+	}
+	return p, nil
+}
+
+// drained reports whether every source is read to the end.
+func (r *Reader) drained(srcs []*source) bool {
+	for _, s := range srcs {
+		if len(s.buf) > 0 || !s.done {
+			return false
+		}
+	}
+	return true
+}
+
+// next pops the newest entry among the sources.
+func (r *Reader) next(ctx context.Context, srcs []*source, chunk int) (Entry, bool, error) {
+	best := -1
+	for i, s := range srcs {
+		if err := s.fill(ctx, r.store, chunk); err != nil {
+			return Entry{}, false, err
+		}
+		if len(s.buf) == 0 {
+			continue
+		}
+		if best < 0 || srcs[best].buf[0].Pos().Before(s.buf[0].Pos()) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Entry{}, false, nil
+	}
+	s := srcs[best]
+	e := s.buf[0]
+	s.buf = s.buf[1:]
+	return e, true, nil
+}
+
+// screen applies the filters that need no content: blocks, audiences and
+// the Class aggregation rule (a class row shows only if it is the newest
+// valid marker of its object).
+func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry) (candidate, bool, error) {
+	c := candidate{e: e}
+	if rel.IsBlocked(e.Actor) || (e.Owner != 0 && rel.IsBlocked(e.Owner)) {
+		return c, false, nil
+	}
+	if e.Kind == KindClass {
+		if !rel.IsFriend(e.Actor) {
+			return c, false, nil
+		}
+		ms, err := r.store.Markers(ctx, viewer, e.Object)
+		if err != nil {
+			return c, false, fmt.Errorf("class markers: %w", err)
+		}
+		valid := ms[:0:0]
+		for _, m := range ms {
+			if rel.IsFriend(m.Actor) && !rel.IsBlocked(m.Actor) {
+				valid = append(valid, m)
+			}
+		}
+		slices.SortFunc(valid, func(a, b Marker) int {
+			if c := cmp.Compare(b.TS, a.TS); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.EventID, a.EventID)
+		})
+		if len(valid) == 0 || valid[0].EventID != e.ID {
+			return c, false, nil
+		}
+		c.markers = valid
+		return c, true, nil
+	}
+	if e.Actor == viewer || (e.Kind == KindGift && e.Owner == viewer) {
+		return c, true, nil
+	}
+	kind, group, ok := schema.ParseAudience(e.Audience)
+	if !ok {
+		return c, false, nil
+	}
+	friend := rel.IsFriend(e.Actor)
+	switch kind {
+	case schema.ToPublic:
+		return c, friend || (e.Kind != KindGift && rel.Follows(e.Actor)), nil
+	case schema.ToFriends:
+		return c, friend, nil
+	case schema.ToGroup:
+		c.group = group
+		return c, friend, nil
+	}
+	return c, false, nil
+}
+
+// hydrate loads the content and counts of the candidates and drops those
+// whose object is gone, whose broadcast ended, or whose group audience no
+// longer includes the viewer.
+func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now int64) ([]Item, error) {
+	ids := make([]string, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].e.Object
+	}
+	objs, err := r.content.Get(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("hydrate objects: %w", err)
+	}
+	counts, err := r.content.ClassCounts(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("class counts: %w", err)
+	}
+	out := make([]Item, 0, len(cs))
+	for i := range cs {
+		c, o := &cs[i], &objs[i]
+		if o.Deleted {
+			continue
+		}
+		if c.e.Kind == KindLive && !(o.Exists() && o.LiveAt(now) || !o.Exists() && !o.Ended && now < c.e.Until) {
+			continue
+		}
+		if c.group != "" {
+			in, err := r.graph.InGroup(ctx, c.e.Actor, c.group, viewer)
+			if err != nil {
+				return nil, fmt.Errorf("group membership: %w", err)
+			}
+			if !in {
+				continue
+			}
+		}
+		it := Item{EventID: c.e.ID, Type: c.e.Kind.String(), Actor: c.e.Actor, Object: c.e.Object,
+			TS: c.e.TS, Owner: c.e.Owner, ClassCount: counts[i]}
+		if c.e.Kind == KindClass {
+			it.ActorCount = len(c.markers)
+			n := min(len(c.markers), MaxAggActors)
+			it.Actors = make([]int64, n)
+			for j := 0; j < n; j++ {
+				it.Actors[j] = c.markers[j].Actor
+			}
+			if o.Exists() {
+				it.ObjectType = string(o.Type)
+				it.Text, it.Media = o.Text, o.Media
+			}
+		} else {
+			it.Audience = c.e.Audience
+			it.Until = c.e.Until
+			it.Live = c.e.Kind == KindLive
+			if o.Exists() {
+				it.Text, it.Media = o.Text, o.Media
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
