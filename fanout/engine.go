@@ -272,9 +272,16 @@ func (e *Engine) item(ctx context.Context, b *batch, ev *schema.Event) error {
 		}
 		return nil
 	}
-	b.rows = append(b.rows,
-		timeline.Row{NS: timeline.Outbox, User: ev.Actor, Entry: entry},
-		timeline.Row{NS: timeline.Home, User: ev.Actor, Entry: entry})
+	// The outbox row is written before the audience is read, and a merge
+	// (friend, follow) writes its edge before it reads the outbox: so a
+	// concurrent merge on another worker either sees this item in the
+	// outbox or its new edge is seen here. Neither can miss the item.
+	if err := e.timelines.Write(ctx, []timeline.Row{
+		{NS: timeline.Outbox, User: ev.Actor, Entry: entry},
+		{NS: timeline.Home, User: ev.Actor, Entry: entry},
+	}); err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
 	users, err := e.audience(ctx, ev.Actor, kind, group)
 	if err != nil {
 		return err

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/schema"
+)
+
+// seedDemo publishes a small network: six people, a community, posts,
+// photos, Class marks, a gift and a live broadcast. Event ids are fixed,
+// so seeding twice changes nothing.
+func seedDemo(ctx context.Context, p fanout.Publisher, log *slog.Logger) error {
+	now := time.Now().UnixMilli()
+	n := int64(0)
+	e := func(ev schema.Event) schema.Event {
+		n++
+		ev.TS = now - 60_000 + n*1000
+		return ev
+	}
+	const anna, boris, vera, gleb, dasha, zhenya, club = 1, 2, 3, 4, 5, 6, 100
+	evs := []schema.Event{
+		e(schema.Event{ID: "demo-f1", Type: schema.Friend, Actor: anna, Target: boris}),
+		e(schema.Event{ID: "demo-f2", Type: schema.Friend, Actor: anna, Target: vera}),
+		e(schema.Event{ID: "demo-f3", Type: schema.Friend, Actor: boris, Target: vera}),
+		e(schema.Event{ID: "demo-f4", Type: schema.Friend, Actor: anna, Target: gleb}),
+		e(schema.Event{ID: "demo-f5", Type: schema.Friend, Actor: dasha, Target: anna}),
+		e(schema.Event{ID: "demo-f6", Type: schema.Friend, Actor: zhenya, Target: boris}),
+		e(schema.Event{ID: "demo-s1", Type: schema.Follow, Actor: anna, Target: club}),
+		e(schema.Event{ID: "demo-s2", Type: schema.Follow, Actor: boris, Target: club}),
+		e(schema.Event{ID: "demo-g1", Type: schema.GroupAdd, Actor: anna, Target: vera, Object: "family"}),
+		e(schema.Event{ID: "demo-p1", Type: schema.Post, Actor: boris, Text: "Привет! First post on Lenta."}),
+		e(schema.Event{ID: "demo-p2", Type: schema.Photo, Actor: vera, Text: "Sunset over the Volga",
+			Media: []string{"https://example.org/volga.jpg"}}),
+		e(schema.Event{ID: "demo-p3", Type: schema.Post, Actor: club, Text: "Club meeting on Friday"}),
+		e(schema.Event{ID: "demo-p4", Type: schema.Post, Actor: anna, Text: "Family only: dinner at 7",
+			Audience: "group:family"}),
+		e(schema.Event{ID: "demo-c1", Type: schema.Class, Actor: anna, Target: vera, Object: "demo-p2"}),
+		e(schema.Event{ID: "demo-c2", Type: schema.Class, Actor: boris, Target: vera, Object: "demo-p2"}),
+		e(schema.Event{ID: "demo-c3", Type: schema.Class, Actor: zhenya, Target: boris, Object: "demo-p1"}),
+		e(schema.Event{ID: "demo-gift1", Type: schema.Gift, Actor: gleb, Target: anna, Text: "A rose"}),
+		e(schema.Event{ID: "demo-live1", Type: schema.Live, Actor: dasha, Text: "Live from the dacha",
+			Until: now + 6*3600_000}),
+	}
+	nowT := time.Now()
+	for i := range evs {
+		if err := evs[i].Normalize(nowT); err != nil {
+			return fmt.Errorf("demo event: %w", err)
+		}
+	}
+	if err := p.Publish(ctx, evs); err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	log.Info("demo network seeded", "events", len(evs), "users", "1 anna, 2 boris, 3 vera, 4 gleb, 5 dasha, 6 zhenya, 100 club")
+	return nil
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/objects"
+	pebblestore "github.com/lenta-dev/lenta/store/pebble"
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// stores are the domain's storage seams.
+type stores struct {
+	graph interface {
+		graph.Store
+		timeline.Graph
+	}
+	objects   objects.Store
+	timelines timeline.Store
+	ledger    fanout.Ledger
+}
+
+// openEmbedded opens the Pebble store and its durable event log in o.data.
+func openEmbedded(o options, log *slog.Logger) (*backend, error) {
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	st, err := pebblestore.Open(filepath.Join(o.data, "store"), pebblestore.Options{
+		Logf: func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...), "component", "pebble") },
+	})
+	if err != nil {
+		return nil, err
+	}
+	parts := o.partitions
+	if parts == 0 {
+		parts = 4
+	}
+	evlog, err := st.OpenLog(parts)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &backend{
+		name:      "embedded (" + o.data + ")",
+		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger()},
+		publisher: evlog,
+		dead:      st.DeadLetters(),
+		consume: func(ctx context.Context, process func(context.Context, [][]byte) error) error {
+			return evlog.Run(ctx, func(ctx context.Context, _ int, msgs [][]byte) error {
+				return process(ctx, msgs)
+			}, o.batchMax)
+		},
+		lag:    func() float64 { return float64(evlog.Lag()) },
+		health: func(context.Context) error { return nil },
+		close:  st.Close,
+	}, nil
+}

@@ -1,0 +1,239 @@
+// Command feedd is the Lenta service: ingest, fan-out, feed reader (and,
+// later, push) in one binary. With no flags it runs embedded: an event log
+// and a Pebble store in ./lenta-data, HTTP on 127.0.0.1:8080. With --kafka
+// and --cassandra it runs on real clusters, and --role picks which parts
+// this process runs, so each part scales out as more processes.
+//
+// This file only wires: the logic lives in the domain packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/httpapi"
+	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+type options struct {
+	httpAddr       string
+	data           string
+	role           string
+	kafka          string
+	cassandra      string
+	keyspace       string
+	topicPrefix    string
+	consistency    string
+	replication    int
+	partitions     int
+	group          string
+	largeThreshold int64
+	timelineCap    int
+	maxAge         time.Duration
+	batchMax       int
+	demo           bool
+	logLevel       string
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("feedd", flag.ContinueOnError)
+	fs.StringVar(&o.httpAddr, "http", "127.0.0.1:8080", "HTTP listen address")
+	fs.StringVar(&o.data, "data", "lenta-data", "data folder of the embedded store")
+	fs.StringVar(&o.role, "role", "all", "parts to run: all, or a comma list of ingest, fanout, reader, push")
+	fs.StringVar(&o.kafka, "kafka", "", "Kafka brokers host:port,... (with --cassandra: real deployment)")
+	fs.StringVar(&o.cassandra, "cassandra", "", "Cassandra hosts host:port,...")
+	fs.StringVar(&o.keyspace, "keyspace", "lenta", "Cassandra keyspace")
+	fs.StringVar(&o.topicPrefix, "topic-prefix", "lenta.", "Kafka topic name prefix")
+	fs.StringVar(&o.consistency, "consistency", "LOCAL_QUORUM", "Cassandra consistency: LOCAL_QUORUM, QUORUM or ONE")
+	fs.IntVar(&o.replication, "replication", 1, "Cassandra replication factor when feedd creates the keyspace")
+	fs.IntVar(&o.partitions, "partitions", 0, "event partitions (default: 4 embedded, 12 on Kafka)")
+	fs.StringVar(&o.group, "group", "lenta-fanout", "Kafka consumer group of the fan-out workers")
+	fs.Int64Var(&o.largeThreshold, "large-threshold", fanout.DefaultLargeThreshold, "authors with more friends+followers are merged at read time")
+	fs.IntVar(&o.timelineCap, "timeline-cap", timeline.DefaultPolicy.Cap, "entries kept per timeline")
+	fs.DurationVar(&o.maxAge, "timeline-max-age", timeline.DefaultPolicy.MaxAge, "oldest entry kept in a timeline")
+	fs.IntVar(&o.batchMax, "batch", 500, "most events the fan-out applies in one batch")
+	fs.BoolVar(&o.demo, "demo", false, "seed a small demo network (idempotent)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (o.kafka == "") != (o.cassandra == "") {
+		return o, errors.New("--kafka and --cassandra go together (neither means embedded)")
+	}
+	if o.largeThreshold < 1 || o.timelineCap < 1 || o.maxAge <= 0 || o.batchMax < 1 || o.partitions < 0 {
+		return o, errors.New("--large-threshold, --timeline-cap, --timeline-max-age and --batch must be positive")
+	}
+	if _, err := parseRoles(o.role); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+type roles struct{ ingest, fanout, reader, push bool }
+
+func parseRoles(s string) (roles, error) {
+	var r roles
+	for _, p := range strings.Split(s, ",") {
+		switch strings.TrimSpace(p) {
+		case "all":
+			r = roles{true, true, true, true}
+		case "ingest":
+			r.ingest = true
+		case "fanout":
+			r.fanout = true
+		case "reader":
+			r.reader = true
+		case "push":
+			r.push = true
+		default:
+			return r, fmt.Errorf("unknown role %q (all, ingest, fanout, reader, push)", p)
+		}
+	}
+	return r, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "feedd:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level(o.logLevel)}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, log); err != nil {
+		log.Error("feedd stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func level(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// backend is one way of storing and moving events: embedded or real.
+type backend struct {
+	name      string
+	stores    stores
+	publisher fanout.Publisher
+	dead      fanout.DeadLetters
+	// consume runs the fan-out workers until ctx ends.
+	consume func(ctx context.Context, process func(ctx context.Context, msgs [][]byte) error) error
+	lag     func() float64
+	health  func(ctx context.Context) error
+	close   func() error
+}
+
+func run(ctx context.Context, o options, log *slog.Logger) error {
+	rl, _ := parseRoles(o.role)
+	secret, err := authSecret(o, log)
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.New(secret)
+	if err != nil {
+		return fmt.Errorf("FEED_AUTH_SECRET: %w", err)
+	}
+	policy := timeline.Policy{Cap: o.timelineCap, MaxAge: o.maxAge}
+	var b *backend
+	if o.kafka != "" {
+		b, err = openReal(ctx, o, policy, rl, log)
+	} else {
+		b, err = openEmbedded(o, log)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := b.close(); err != nil {
+			log.Error("close backend", "err", err)
+		}
+	}()
+	reg := metrics.New()
+	if b.lag != nil {
+		reg.SetLagFunc(b.lag)
+	}
+	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
+		LargeThreshold: o.largeThreshold, Policy: policy})
+	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: reg, Log: log}
+	reader := timeline.NewReader(b.stores.timelines, b.stores.graph, b.stores.objects, timeline.ReaderConfig{Policy: policy})
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	if rl.fanout {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.consume(workCtx, proc.Process); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("fan-out: %w", err)
+			}
+		}()
+	}
+	if o.demo {
+		if err := seedDemo(ctx, b.publisher, log); err != nil {
+			return err
+		}
+	}
+	srv, err := httpapi.New(httpapi.Config{
+		Publisher: publisherFor(rl, b.publisher),
+		Feed:      feedFor(rl, reader),
+		Cursors:   timeline.NewCursors(secret),
+		Tokens:    tokens,
+		Metrics:   reg,
+		Log:       log,
+		Health:    b.health,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.httpAddr, err)
+	}
+	log.Info("feedd listening", "http", "http://"+ln.Addr().String(), "backend", b.name, "role", o.role)
+	httpErr := srv.Serve(ctx, ln)
+	// HTTP has drained: no new events. Let the fan-out finish its batch.
+	cancelWork()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		return errors.New("fan-out did not stop within 30s")
+	}
+	close(errc)
+	for err := range errc {
+		return err
+	}
+	if httpErr != nil && !errors.Is(httpErr, context.Canceled) {
+		return fmt.Errorf("http: %w", httpErr)
+	}
+	log.Info("feedd stopped cleanly")
+	return nil
+}

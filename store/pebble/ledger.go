@@ -1,0 +1,228 @@
+package pebblestore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/lenta-dev/lenta/fanout"
+)
+
+// Ledger implements fanout.Ledger: one key per applied event id holding
+// the time it was recorded, and an age index (ts, id) so that PurgeLedger
+// drops old entries with a range scan of the index.
+type Ledger struct{ s *Store }
+
+var _ fanout.Ledger = (*Ledger)(nil)
+
+// Seen reports, for each id, whether it was recorded (and not purged).
+func (l *Ledger) Seen(ctx context.Context, ids []string) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(ids))
+	kb := l.s.getBuf()
+	defer l.s.putBuf(kb)
+	var vb [8]byte
+	for i, id := range ids {
+		*kb = ledgerKey((*kb)[:0], id)
+		_, found, err := l.s.getCopy(*kb, vb[:0])
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: ledger seen: %w", err)
+		}
+		out[i] = found
+	}
+	return out, nil
+}
+
+// Record marks ids as applied at ts (unix ms).
+func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	kb := l.s.getBuf()
+	defer l.s.putBuf(kb)
+	var vb [8]byte
+	v := binary.BigEndian.AppendUint64(vb[:0], uint64(ts))
+	b := l.s.db.NewBatch()
+	for _, id := range ids {
+		*kb = ledgerKey((*kb)[:0], id)
+		err := b.Set(*kb, v, nil)
+		if err == nil {
+			*kb = ledgerAgeKey((*kb)[:0], ts, id)
+			err = b.Set(*kb, nil, nil)
+		}
+		if err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: ledger record: %w", err)
+		}
+	}
+	return commit(b, l.s.wo)
+}
+
+// purgeChunk bounds one purge batch.
+const purgeChunk = 4096
+
+// PurgeLedger forgets every ledger entry recorded before olderThan (unix
+// ms) and returns how many ids it forgot. An id recorded again later is
+// kept. A Record racing with the purge of the same id may be forgotten:
+// the ledger is only a shortcut, so that costs one idempotent re-apply.
+func (s *Store) PurgeLedger(ctx context.Context, olderThan int64) (int, error) {
+	lower := []byte{tLedgerAge}
+	upper := appendI64([]byte{tLedgerAge}, olderThan)
+	purged := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return purged, err
+		}
+		n, next, err := s.purgeSome(ctx, lower, upper)
+		purged += n
+		if err != nil || next == nil {
+			return purged, err
+		}
+		lower = next
+	}
+}
+
+// purgeSome purges up to purgeChunk age-index entries from lower; next is
+// where to continue, nil when done.
+func (s *Store) purgeSome(ctx context.Context, lower, upper []byte) (n int, next []byte, err error) {
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, nil, fmt.Errorf("pebblestore: purge ledger: %w", err)
+	}
+	b := s.db.NewBatch()
+	var kb, vb []byte
+	count := 0
+	ok := it.First()
+	for ; ok && count < purgeChunk; ok = it.Next() {
+		count++
+		k := it.Key()
+		id := k[1+8:]
+		kb = append(append(kb[:0], tLedger), id...)
+		var found bool
+		vb, found, err = s.getCopy(kb, vb[:0])
+		if err != nil {
+			break
+		}
+		if found && len(vb) == 8 && int64(binary.BigEndian.Uint64(vb)) >= decodeI64(upper[1:]) {
+			continue // recorded again since
+		}
+		if found {
+			n++
+			if err = b.Delete(kb, nil); err != nil {
+				break
+			}
+		}
+	}
+	if ok && err == nil {
+		next = bytes.Clone(it.Key())
+	}
+	if err == nil {
+		err = it.Error()
+	}
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && count > 0 {
+		end := upper
+		if next != nil {
+			end = next
+		}
+		err = b.DeleteRange(lower, end, nil)
+	}
+	if err != nil {
+		_ = b.Close()
+		return 0, nil, fmt.Errorf("pebblestore: purge ledger: %w", err)
+	}
+	if err := commit(b, s.wo); err != nil {
+		return 0, nil, err
+	}
+	return n, next, nil
+}
+
+// DeadLetterStore implements fanout.DeadLetters: append-only keys ordered
+// by (ts, seq), always written with sync (nothing else holds them).
+type DeadLetterStore struct{ s *Store }
+
+var _ fanout.DeadLetters = (*DeadLetterStore)(nil)
+
+// Put appends letters; a letter without TS is stamped with the time now.
+func (d *DeadLetterStore) Put(ctx context.Context, letters []fanout.DeadLetter) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(letters) == 0 {
+		return nil
+	}
+	s := d.s
+	s.deadMu.Lock()
+	seq := s.deadSeq
+	s.deadSeq += uint64(len(letters))
+	s.deadMu.Unlock()
+	now := time.Now().UnixMilli()
+	b := s.db.NewBatch()
+	var k, v []byte
+	for i := range letters {
+		l := &letters[i]
+		ts := l.TS
+		if ts == 0 {
+			ts = now
+		}
+		k = deadKey(k[:0], ts, seq+uint64(i))
+		v = append(v[:0], valueV1)
+		v = binary.AppendVarint(v, ts)
+		v = appendStr(v, l.EventID)
+		v = appendStr(v, l.Reason)
+		v = append(v, l.Raw...)
+		if err := b.Set(k, v, nil); err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: dead letter: %w", err)
+		}
+	}
+	return commit(b, pebble.Sync)
+}
+
+// ListDeadLetters returns up to limit dead letters, newest first (limit <=
+// 0: all of them).
+func (s *Store) ListDeadLetters(ctx context.Context, limit int) (out []fanout.DeadLetter, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tDead}, UpperBound: []byte{tDead + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("pebblestore: list dead letters: %w", cerr)
+		}
+	}()
+	for ok := it.Last(); ok && (limit <= 0 || len(out) < limit); ok = it.Prev() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
+		}
+		r := reader{b: v}
+		if err := r.version("dead letter"); err != nil {
+			return nil, err
+		}
+		l := fanout.DeadLetter{TS: r.varint(), EventID: r.str(), Reason: r.str()}
+		if r.bad {
+			return nil, corrupt("dead letter")
+		}
+		l.Raw = bytes.Clone(r.tail())
+		out = append(out, l)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,213 @@
+package pebblestore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/schema"
+)
+
+// ObjectStore implements objects.Store. Every change to one object (its
+// record, its marks, its Class count) runs under the object's lock stripe.
+type ObjectStore struct{ s *Store }
+
+var _ objects.Store = (*ObjectStore)(nil)
+
+// lockObject locks the stripe of object id and returns the unlock func.
+func (o *ObjectStore) lockObject(id string) func() {
+	buf := o.s.getBuf()
+	*buf = objectKey((*buf)[:0], id)
+	i := o.s.locks.of(*buf)
+	o.s.putBuf(buf)
+	o.s.locks[i].Lock()
+	return o.s.locks[i].Unlock
+}
+
+// load reads one object; found is false for an unknown id.
+func (o *ObjectStore) load(key []byte, id string) (objects.Object, bool, error) {
+	obj := objects.Object{ID: id}
+	v, found, err := o.s.getCopy(key, nil)
+	if err != nil || !found {
+		return obj, false, err
+	}
+	if err := decodeObjectVal(v, &obj); err != nil {
+		return obj, false, fmt.Errorf("pebblestore: object %q: %w", id, err)
+	}
+	return obj, true, nil
+}
+
+func (o *ObjectStore) save(key []byte, obj *objects.Object) error {
+	if err := o.s.db.Set(key, appendObjectVal(nil, obj), o.s.wo); err != nil {
+		return fmt.Errorf("pebblestore: put object %q: %w", obj.ID, err)
+	}
+	return nil
+}
+
+// Put creates the object unless an object or tombstone with its id exists,
+// and returns the object as stored afterwards.
+func (o *ObjectStore) Put(ctx context.Context, obj objects.Object) (objects.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return obj, err
+	}
+	if obj.ID == "" {
+		return obj, fmt.Errorf("pebblestore: put object: %w", errBadID)
+	}
+	defer o.lockObject(obj.ID)()
+	key := objectKey(nil, obj.ID)
+	cur, found, err := o.load(key, obj.ID)
+	if err != nil || found {
+		return cur, err
+	}
+	return obj, o.save(key, &obj)
+}
+
+// Get returns the objects with these ids, in order; a missing one is the
+// zero Object with only ID set.
+func (o *ObjectStore) Get(ctx context.Context, ids []string) ([]objects.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]objects.Object, len(ids))
+	var key []byte
+	for i, id := range ids {
+		key = objectKey(key[:0], id)
+		obj, _, err := o.load(key, id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = obj
+	}
+	return out, nil
+}
+
+// Delete marks the object deleted at stamp (a tombstone owned by author if
+// unknown), keeping its content and the later of the two Changed stamps.
+func (o *ObjectStore) Delete(ctx context.Context, id string, author int64, at schema.Stamp) (objects.Object, error) {
+	return o.change(ctx, id, author, at, func(obj *objects.Object) bool {
+		if obj.Deleted {
+			return false
+		}
+		obj.Deleted = true
+		return true
+	})
+}
+
+// End marks a broadcast ended at stamp (a tombstone owned by author if
+// unknown), keeping the later of the two Changed stamps.
+func (o *ObjectStore) End(ctx context.Context, id string, author int64, at schema.Stamp) (objects.Object, error) {
+	return o.change(ctx, id, author, at, func(obj *objects.Object) bool {
+		if obj.Ended {
+			return false
+		}
+		obj.Ended = true
+		return true
+	})
+}
+
+// change applies a state change (set reports whether it changed a flag)
+// and advances Changed to at if at is later.
+func (o *ObjectStore) change(ctx context.Context, id string, author int64, at schema.Stamp, set func(*objects.Object) bool) (objects.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return objects.Object{ID: id}, err
+	}
+	if id == "" {
+		return objects.Object{}, fmt.Errorf("pebblestore: change object: %w", errBadID)
+	}
+	defer o.lockObject(id)()
+	key := objectKey(nil, id)
+	obj, found, err := o.load(key, id)
+	if err != nil {
+		return obj, err
+	}
+	if !found {
+		obj.Author = author
+	}
+	changed := set(&obj)
+	if at.After(obj.Changed) {
+		obj.Changed = at
+		changed = true
+	}
+	if !changed && found {
+		return obj, nil
+	}
+	return obj, o.save(key, &obj)
+}
+
+// SetMark applies a class or unclass unless the stored mark's stamp is
+// later or equal, keeping the object's Class count equal to its On marks
+// (mark and count change in one batch, under the object's stripe).
+func (o *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mark, error) {
+	if err := ctx.Err(); err != nil {
+		return m, err
+	}
+	if m.Object == "" {
+		return m, fmt.Errorf("pebblestore: set mark: %w", errBadID)
+	}
+	defer o.lockObject(m.Object)()
+	mk := markKey(nil, m.Object, m.Actor)
+	cur := objects.Mark{Object: m.Object, Actor: m.Actor}
+	v, found, err := o.s.getCopy(mk, nil)
+	if err != nil {
+		return cur, err
+	}
+	if found {
+		if err := decodeMarkVal(v, &cur); err != nil {
+			return cur, fmt.Errorf("pebblestore: mark %q/%d: %w", m.Object, m.Actor, err)
+		}
+		if !m.Stamp.After(cur.Stamp) {
+			return cur, nil // the stored mark is as new or newer
+		}
+	}
+	next := objects.Mark{Object: m.Object, Actor: m.Actor, Owner: m.Owner, On: m.On, Stamp: m.Stamp, Since: cur.Since}
+	if next.Owner == 0 {
+		next.Owner = cur.Owner
+	}
+	if m.On && !cur.On {
+		next.Since = m.Stamp // this class turned it on
+	}
+	err = o.s.write(o.s.wo, func(b *pebble.Batch) error {
+		if err := b.Set(mk, appendMarkVal(nil, &next), nil); err != nil {
+			return err
+		}
+		if next.On == cur.On {
+			return nil
+		}
+		ck := classCountKey(nil, m.Object)
+		n, err := o.s.getCounter(ck)
+		if err != nil {
+			return err
+		}
+		if next.On {
+			n++
+		} else {
+			n = max(n-1, 0)
+		}
+		return b.Set(ck, appendCounter(nil, n), nil)
+	})
+	if err != nil {
+		return cur, fmt.Errorf("pebblestore: set mark %q/%d: %w", m.Object, m.Actor, err)
+	}
+	return next, nil
+}
+
+// ClassCounts returns the Class count of each object, in order; unknown
+// objects count 0.
+func (o *ObjectStore) ClassCounts(ctx context.Context, ids []string) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(ids))
+	var key []byte
+	for i, id := range ids {
+		key = classCountKey(key[:0], id)
+		n, err := o.s.getCounter(key)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,259 @@
+package pebblestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// Options tune a Store. The zero value is a sensible default.
+type Options struct {
+	// Sync makes graph, object, timeline and ledger writes wait for the
+	// write-ahead log to reach the disk. Off by default: those rows are
+	// re-derived from the event log after a crash (every write is
+	// idempotent). The event log and dead letters always sync.
+	Sync bool
+	// CacheSize is the block cache size in bytes; 0 means 64 MiB.
+	CacheSize int64
+	// MemTableSize is the memtable size in bytes; 0 means 64 MiB.
+	MemTableSize uint64
+	// LockStripes is the number of mutexes that serialise read-modify-write
+	// of one edge, object or class marker; 0 means 1024.
+	LockStripes int
+	// Logf receives Pebble's error messages; nil means the standard logger.
+	// Pebble's informational messages are dropped.
+	Logf func(format string, args ...any)
+}
+
+// Store is Lenta's embedded store: one Pebble DB in a data folder. Its
+// views (Graph, Objects, Timelines, Ledger, DeadLetters) implement the
+// domain interfaces, and Log is the durable in-process event bus. A Store is
+// safe for concurrent use.
+type Store struct {
+	db    *pebble.DB
+	wo    *pebble.WriteOptions // fan-out rows: NoSync unless Options.Sync
+	locks stripes
+	bufs  sync.Pool // *[]byte scratch buffers, see getBuf
+
+	deadSeq uint64 // guarded by deadMu
+	deadMu  sync.Mutex
+
+	logMu sync.Mutex
+	log   *Log
+
+	graph     GraphStore
+	objects   ObjectStore
+	timelines TimelineStore
+	ledger    Ledger
+	dead      DeadLetterStore
+}
+
+// ErrLogRunning is returned by Close while Log.Run is still running, and by
+// Run when it is already running.
+var ErrLogRunning = errors.New("pebblestore: the event log is being consumed")
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 64 << 20
+	}
+	if opts.MemTableSize == 0 {
+		opts.MemTableSize = 64 << 20
+	}
+	if opts.LockStripes <= 0 {
+		opts.LockStripes = 1024
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = log.Printf
+	}
+	po := &pebble.Options{
+		CacheSize:          opts.CacheSize,
+		MemTableSize:       opts.MemTableSize,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             quietLogger{logf: logf},
+	}
+	// Point lookups (edges, objects, marks, markers, ledger) dominate reads;
+	// a bloom filter on every level spares most of the misses a disk read.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
+	}
+	s := &Store{db: db, wo: pebble.NoSync}
+	if opts.Sync {
+		s.wo = pebble.Sync
+	}
+	s.locks = newStripes(opts.LockStripes)
+	s.graph.s, s.objects.s, s.timelines.s, s.ledger.s, s.dead.s = s, s, s, s, s
+	// Dead letter keys are (ts, seq); a clock-based seq base keeps them unique
+	// across restarts without a scan.
+	s.deadSeq = uint64(time.Now().UnixNano())
+	if err := s.checkFormat(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return s, nil
+}
+
+func (s *Store) checkFormat() error {
+	k := metaKey(nil, metaFormat)
+	v, found, err := s.getCopy(k, nil)
+	if err != nil {
+		return err
+	}
+	if !found {
+		if err := s.db.Set(k, binary.BigEndian.AppendUint32(nil, formatVersion), pebble.Sync); err != nil {
+			return fmt.Errorf("pebblestore: write format: %w", err)
+		}
+		return nil
+	}
+	if len(v) != 4 || binary.BigEndian.Uint32(v) != formatVersion {
+		return fmt.Errorf("pebblestore: data folder has layout format %x, this build reads %d", v, formatVersion)
+	}
+	return nil
+}
+
+// Close flushes and closes the DB. Stop Log.Run (cancel its context and
+// wait for it to return) first.
+func (s *Store) Close() error {
+	s.logMu.Lock()
+	l := s.log
+	s.logMu.Unlock()
+	if l != nil && l.running.Load() {
+		return ErrLogRunning
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("pebblestore: close: %w", err)
+	}
+	return nil
+}
+
+// Graph is the graph.Store view.
+func (s *Store) Graph() *GraphStore { return &s.graph }
+
+// Objects is the objects.Store view.
+func (s *Store) Objects() *ObjectStore { return &s.objects }
+
+// Timelines is the timeline.Store view.
+func (s *Store) Timelines() *TimelineStore { return &s.timelines }
+
+// Ledger is the fanout.Ledger view.
+func (s *Store) Ledger() *Ledger { return &s.ledger }
+
+// DeadLetters is the fanout.DeadLetters view.
+func (s *Store) DeadLetters() *DeadLetterStore { return &s.dead }
+
+// getCopy appends the value of key to dst. found is false (and err nil)
+// when the key is absent.
+func (s *Store) getCopy(key, dst []byte) ([]byte, bool, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return dst, false, nil
+	}
+	if err != nil {
+		return dst, false, fmt.Errorf("pebblestore: get: %w", err)
+	}
+	dst = append(dst, v...)
+	if err := closer.Close(); err != nil {
+		return dst, false, fmt.Errorf("pebblestore: get: %w", err)
+	}
+	return dst, true, nil
+}
+
+// getCounter reads an 8-byte counter; absent is 0.
+func (s *Store) getCounter(key []byte) (int64, error) {
+	var buf [8]byte
+	v, found, err := s.getCopy(key, buf[:0])
+	if err != nil || !found {
+		return 0, err
+	}
+	return decodeCounter(v)
+}
+
+// write fills a new batch and commits it with wo; a failed fill or an
+// empty batch commits nothing.
+func (s *Store) write(wo *pebble.WriteOptions, fill func(b *pebble.Batch) error) error {
+	b := s.db.NewBatch()
+	if err := fill(b); err != nil {
+		_ = b.Close() // the fill error is the one to report
+		return err
+	}
+	if b.Empty() {
+		return b.Close()
+	}
+	return commit(b, wo)
+}
+
+// commit applies b with wo and closes it.
+func commit(b *pebble.Batch, wo *pebble.WriteOptions) error {
+	err := b.Commit(wo)
+	if cerr := b.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("pebblestore: commit: %w", err)
+	}
+	return nil
+}
+
+// stripes serialises read-modify-write of one logical key (an edge, a
+// counter, an object, a class marker) without a global lock. A caller locks
+// the set of stripes it needs at once, in ascending order, and never takes a
+// second set while holding one, so stripes cannot deadlock.
+type stripes []sync.Mutex
+
+func newStripes(n int) stripes { return make(stripes, n) }
+
+// of returns the stripe index of a key.
+func (s stripes) of(key []byte) int { return int(hashKey(key) % uint64(len(s))) }
+
+// lock sorts and de-duplicates idx, locks those stripes and returns the
+// set to pass to unlock.
+func (s stripes) lock(idx []int) []int {
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	for _, i := range idx {
+		s[i].Lock()
+	}
+	return idx
+}
+
+func (s stripes) unlock(idx []int) {
+	for i := len(idx) - 1; i >= 0; i-- {
+		s[idx[i]].Unlock()
+	}
+}
+
+// quietLogger drops Pebble's informational messages.
+type quietLogger struct{ logf func(string, ...any) }
+
+func (quietLogger) Infof(string, ...any)                { /* dropped */ }
+func (l quietLogger) Errorf(format string, args ...any) { l.logf("pebble: "+format, args...) }
+func (l quietLogger) Fatalf(format string, args ...any) { pebble.DefaultLogger.Fatalf(format, args...) }
+
+// getBuf takes a scratch buffer (keys, values, page arenas) from the
+// store's pool; putBuf returns it. Nothing may keep a reference into it.
+func (s *Store) getBuf() *[]byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 256)
+	return &b
+}
+
+func (s *Store) putBuf(b *[]byte) {
+	if cap(*b) > 64<<10 {
+		return // do not pin a rare huge buffer
+	}
+	*b = (*b)[:0]
+	s.bufs.Put(b)
+}

@@ -1,0 +1,485 @@
+package pebblestore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/lenta-dev/lenta/schema"
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// TimelineStore implements timeline.Store.
+type TimelineStore struct{ s *Store }
+
+var _ timeline.Store = (*TimelineStore)(nil)
+
+func isClassRow(r *timeline.Row) bool {
+	return r.NS == timeline.Home && r.Entry.Kind == timeline.KindClass
+}
+
+// Write upserts rows of any number of timelines in one batch. Home class
+// rows also point their (user, object, actor) marker at themselves unless
+// the marker already points at a newer row.
+func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	s := t.s
+	kb, vb := s.getBuf(), s.getBuf()
+	defer s.putBuf(kb)
+	defer s.putBuf(vb)
+	b := s.db.NewBatchWithSize(len(rows) * 64)
+	classRows := 0
+	for i := range rows {
+		r := &rows[i]
+		if !validKeyID(r.Entry.ID) {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: write row %q: %w", r.Entry.ID, errBadID)
+		}
+		*kb = rowKey((*kb)[:0], uint8(r.NS), r.User, r.Entry.TS, r.Entry.ID)
+		*vb = appendEntryVal((*vb)[:0], &r.Entry)
+		if err := b.Set(*kb, *vb, nil); err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: write row: %w", err)
+		}
+		if isClassRow(r) {
+			classRows++
+		}
+	}
+	if classRows == 0 {
+		return commit(b, s.wo)
+	}
+	return t.writeMarkers(b, rows, classRows)
+}
+
+// writeMarkers adds the marker updates of the class rows to b and commits
+// it under the markers' stripes.
+func (t *TimelineStore) writeMarkers(b *pebble.Batch, rows []timeline.Row, n int) error {
+	s := t.s
+	keys := make([][]byte, 0, n)
+	idx := make([]int, 0, n)
+	for i := range rows {
+		if r := &rows[i]; isClassRow(r) {
+			k := markerKey(nil, r.User, r.Entry.Object, r.Entry.Actor)
+			keys = append(keys, k)
+			idx = append(idx, s.locks.of(k))
+		}
+	}
+	idx = s.locks.lock(idx)
+	defer s.locks.unlock(idx)
+	var newest map[string]timeline.Position // markers set earlier in this call
+	if n > 1 {
+		newest = make(map[string]timeline.Position, n)
+	}
+	var v []byte
+	j := 0
+	for i := range rows {
+		r := &rows[i]
+		if !isClassRow(r) {
+			continue
+		}
+		k := keys[j]
+		j++
+		pos := r.Entry.Pos()
+		cur, found, err := t.marker(k, newest)
+		if err != nil {
+			_ = b.Close()
+			return err
+		}
+		if found && pos.Before(cur) {
+			continue // the marker points at a newer row
+		}
+		if err := b.Set(k, appendMarkerVal(v[:0], pos.TS, pos.ID), nil); err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: write marker: %w", err)
+		}
+		if newest != nil {
+			newest[string(k)] = pos
+		}
+	}
+	return commit(b, s.wo)
+}
+
+// marker reads where a marker points.
+func (t *TimelineStore) marker(k []byte, overlay map[string]timeline.Position) (timeline.Position, bool, error) {
+	if p, ok := overlay[string(k)]; ok {
+		return p, true, nil
+	}
+	buf := t.s.getBuf()
+	defer t.s.putBuf(buf)
+	v, found, err := t.s.getCopy(k, (*buf)[:0])
+	*buf = v
+	if err != nil || !found {
+		return timeline.Position{}, false, err
+	}
+	ts, id, err := decodeMarkerVal(v)
+	if err != nil {
+		return timeline.Position{}, false, fmt.Errorf("pebblestore: marker: %w", err)
+	}
+	return timeline.Position{TS: ts, ID: string(id)}, true, nil
+}
+
+// markerDel is a marker to remove if it still points at event id.
+type markerDel struct {
+	key []byte
+	id  string
+}
+
+// Delete removes rows and the markers that point at them. The kind, object
+// and actor of a Home row are read from the stored row (falling back to
+// the given entry), so callers need only name the row.
+func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	s := t.s
+	var dels []markerDel
+	var k, v []byte
+	b := s.db.NewBatch()
+	for i := range rows {
+		r := &rows[i]
+		if !validKeyID(r.Entry.ID) {
+			continue // no such row can exist
+		}
+		k = rowKey(k[:0], uint8(r.NS), r.User, r.Entry.TS, r.Entry.ID)
+		if r.NS == timeline.Home {
+			e := r.Entry
+			var found bool
+			var err error
+			v, found, err = s.getCopy(k, v[:0])
+			if err == nil && found {
+				err = decodeRow(k, v, &e)
+			}
+			if err != nil {
+				_ = b.Close()
+				return fmt.Errorf("pebblestore: delete row: %w", err)
+			}
+			if e.Kind == timeline.KindClass {
+				dels = append(dels, markerDel{key: markerKey(nil, r.User, e.Object, e.Actor), id: r.Entry.ID})
+			}
+		}
+		if err := b.Delete(k, nil); err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: delete row: %w", err)
+		}
+	}
+	if len(dels) == 0 {
+		return commit(b, s.wo)
+	}
+	return t.deleteMarkers(b, dels)
+}
+
+// deleteMarkers adds to b the removal of each marker that still points at
+// its row's event id and commits b under the markers' stripes.
+func (t *TimelineStore) deleteMarkers(b *pebble.Batch, dels []markerDel) error {
+	s := t.s
+	idx := make([]int, len(dels))
+	for i := range dels {
+		idx[i] = s.locks.of(dels[i].key)
+	}
+	idx = s.locks.lock(idx)
+	defer s.locks.unlock(idx)
+	var v []byte
+	for _, d := range dels {
+		var found bool
+		var err error
+		v, found, err = s.getCopy(d.key, v[:0])
+		if err != nil {
+			_ = b.Close()
+			return err
+		}
+		if !found {
+			continue
+		}
+		_, id, err := decodeMarkerVal(v)
+		if err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: marker: %w", err)
+		}
+		if string(id) != d.id {
+			continue // it points at another (newer) row
+		}
+		if err := b.Delete(d.key, nil); err != nil {
+			_ = b.Close()
+			return fmt.Errorf("pebblestore: delete marker: %w", err)
+		}
+	}
+	return commit(b, s.wo)
+}
+
+// maxPageAlloc caps the entries preallocated for one page.
+const maxPageAlloc = 128
+
+// Page returns up to limit entries strictly after position after, newest
+// first. All the page's strings share one allocation.
+func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, after timeline.Position, limit int) ([]timeline.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s := t.s
+	bounds, arena := s.getBuf(), s.getBuf()
+	defer s.putBuf(bounds)
+	defer s.putBuf(arena)
+	// bounds holds the lower bound then the upper bound.
+	bb := rowPrefix((*bounds)[:0], uint8(ns), user)
+	if !after.IsTop() {
+		// rowKey(after)+0x00 is the smallest key strictly after it.
+		bb = append(appendInvID(appendInv64(bb, after.TS), after.ID), 0)
+	}
+	nl := len(bb)
+	bb = prefixEnd(bb, bb[:rowPrefixLen])
+	*bounds = bb
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: bb[:nl], UpperBound: bb[nl:]})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: page: %w", err)
+	}
+	out := make([]timeline.Entry, 0, min(limit, maxPageAlloc))
+	// Strings are first gathered as offsets into arena, then cut from one
+	// string made of the arena.
+	type span struct{ id, obj, aud [2]int32 }
+	var spansBuf [32]span
+	spans := spansBuf[:0]
+	ab := (*arena)[:0]
+	var ev entryView
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		k := it.Key()
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = decodeEntryVal(v, &ev)
+		}
+		if err == nil && len(k) < rowPrefixLen+9 {
+			err = corrupt("row key")
+		}
+		if err != nil {
+			_ = it.Close()
+			return nil, fmt.Errorf("pebblestore: page: %w", err)
+		}
+		var sp span
+		sp.id[0] = int32(len(ab))
+		ab = appendUninvID(ab, k[rowPrefixLen+8:])
+		sp.id[1] = int32(len(ab))
+		sp.obj[0] = sp.id[1]
+		ab = append(ab, ev.object...)
+		sp.obj[1] = int32(len(ab))
+		aud := internAudience(ev.audience)
+		if aud == "" && len(ev.audience) > 0 {
+			sp.aud[0] = int32(len(ab))
+			ab = append(ab, ev.audience...)
+			sp.aud[1] = int32(len(ab))
+		}
+		spans = append(spans, sp)
+		out = append(out, timeline.Entry{
+			TS:       decodeInv64(k[rowPrefixLen:]),
+			Kind:     ev.kind,
+			Actor:    ev.actor,
+			Owner:    ev.owner,
+			Until:    ev.until,
+			Audience: aud,
+		})
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	*arena = ab
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: page: %w", err)
+	}
+	if len(ab) > math.MaxInt32 {
+		return nil, corrupt("page too large")
+	}
+	str := string(ab)
+	for i := range out {
+		sp := &spans[i]
+		out[i].ID = str[sp.id[0]:sp.id[1]]
+		out[i].Object = str[sp.obj[0]:sp.obj[1]]
+		if sp.aud[1] > 0 {
+			out[i].Audience = str[sp.aud[0]:sp.aud[1]]
+		}
+	}
+	return out, nil
+}
+
+// internAudience returns the shared string of a common audience, or "".
+func internAudience(b []byte) string {
+	switch string(b) { // no allocation: the compiler compares in place
+	case schema.AudiencePublic:
+		return schema.AudiencePublic
+	case schema.AudienceFriends:
+		return schema.AudienceFriends
+	case schema.AudiencePrivate:
+		return schema.AudiencePrivate
+	}
+	return ""
+}
+
+// Markers returns the class index for (user, object).
+func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) (out []timeline.Marker, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lower := markerPrefix(nil, user, object)
+	upper := prefixEnd(nil, lower)
+	it, err := t.s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: markers: %w", err)
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("pebblestore: markers: %w", cerr)
+		}
+	}()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: markers: %w", err)
+		}
+		ts, id, err := decodeMarkerVal(v)
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: markers: %w", err)
+		}
+		out = append(out, timeline.Marker{Actor: lastI64(it.Key()), TS: ts, EventID: string(id)})
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("pebblestore: markers: %w", err)
+	}
+	return out, nil
+}
+
+// trimPointMax is the most rows Trim removes with point deletes.
+const trimPointMax = 64
+
+// Trim keeps the newest keep entries of one timeline (keep <= 0: no count
+// bound) and removes every entry older than minTS. The cut is found by
+// walking at most keep keys and one seek, never by scanning what goes: up
+// to trimPointMax rows are point-deleted, more go in one DeleteRange. Markers
+// of removed Home class rows are removed too (a scan of the user's marker
+// index, not of the timeline).
+func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, keep int, minTS int64) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := t.s
+	prefix := rowPrefix(nil, uint8(ns), user)
+	end := prefixEnd(nil, prefix)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: end})
+	if err != nil {
+		return fmt.Errorf("pebblestore: trim: %w", err)
+	}
+	var cut []byte // the first key to remove; every key from it on goes
+	if minTS > math.MinInt64 {
+		// TS < minTS  <=>  TS <= minTS-1  <=>  key >= prefix+inv64(minTS-1).
+		age := appendInv64(append([]byte(nil), prefix...), minTS-1)
+		if it.SeekGE(age) {
+			cut = append(cut[:0], it.Key()...)
+		}
+	}
+	if keep > 0 {
+		ok := it.First()
+		for n := 0; ok && n < keep; n++ {
+			if cut != nil && bytes.Compare(it.Key(), cut) >= 0 {
+				break // the age cut already covers the rest
+			}
+			ok = it.Next()
+		}
+		if ok && (cut == nil || bytes.Compare(it.Key(), cut) < 0) {
+			cut = append(cut[:0], it.Key()...)
+		}
+	}
+	// Few rows to go (the usual case: a timeline just over its cap) are
+	// point-deleted; more are removed with one DeleteRange. Range tombstones
+	// are kept for bulk removal because each new one in the memtable makes
+	// the next iterator of any reader re-fragment them all.
+	var few [][]byte
+	bulk := false
+	if cut != nil {
+		for ok := it.SeekGE(cut); ok; ok = it.Next() {
+			if len(few) == trimPointMax {
+				bulk = true
+				break
+			}
+			few = append(few, bytes.Clone(it.Key()))
+		}
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("pebblestore: trim: %w", err)
+	}
+	if cut == nil {
+		return nil // nothing to remove
+	}
+	b := s.db.NewBatch()
+	if bulk {
+		err = b.DeleteRange(cut, end, nil)
+	} else {
+		for _, k := range few {
+			if err = b.Delete(k, nil); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		_ = b.Close()
+		return fmt.Errorf("pebblestore: trim: %w", err)
+	}
+	if ns != timeline.Home {
+		return commit(b, s.wo)
+	}
+	dels, err := t.trimmedMarkers(ctx, user, cut)
+	if err != nil {
+		_ = b.Close()
+		return err
+	}
+	return t.deleteMarkers(b, dels)
+}
+
+// trimmedMarkers lists the user's markers that point at rows at or after
+// the cut (rows a trim removes).
+func (t *TimelineStore) trimmedMarkers(ctx context.Context, user int64, cut []byte) (dels []markerDel, err error) {
+	lower := appendI64([]byte{tMarker}, user)
+	upper := prefixEnd(nil, lower)
+	it, err := t.s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("pebblestore: trim markers: %w", cerr)
+		}
+	}()
+	var rk []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+		}
+		ts, id, err := decodeMarkerVal(v)
+		if err != nil {
+			return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+		}
+		rk = rowKey(rk[:0], uint8(timeline.Home), user, ts, string(id))
+		if bytes.Compare(rk, cut) >= 0 {
+			dels = append(dels, markerDel{key: bytes.Clone(it.Key()), id: string(id)})
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+	}
+	return dels, nil
+}

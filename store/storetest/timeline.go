@@ -1,0 +1,377 @@
+package storetest
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// RunTimeline checks a timeline.Store: idempotent writes, (TS desc, ID
+// desc) order, keyset paging, separated timelines, deletes, the class
+// marker index and trimming.
+//
+// Trim's keep <= 0 means "no count bound" (only minTS applies): a zero cap
+// must never wipe a timeline.
+func RunTimeline(t *testing.T, newStore func(t *testing.T) timeline.Store) {
+	t.Helper()
+	run(t, newStore, []subtest[timeline.Store]{
+		{"RoundTripAllFields", tlRoundTrip},
+		{"WriteIsIdempotent", tlIdempotent},
+		{"PageOrder", tlOrder},
+		{"KeysetContinuation", tlContinuation},
+		{"PageStrictlyAfterAnyPosition", tlAfterAny},
+		{"PageLimit", tlLimit},
+		{"HomeAndOutboxSeparated", tlNamespaces},
+		{"UsersSeparated", tlUsers},
+		{"Delete", tlDelete},
+		{"Markers", tlMarkers},
+		{"MarkerRemovedOnlyWithItsRow", tlMarkerOwnRow},
+		{"TrimByCount", tlTrimCount},
+		{"TrimByAge", tlTrimAge},
+		{"TrimByCountAndAge", tlTrimBoth},
+		{"TrimKeepZeroIsNoCountBound", tlTrimKeepZero},
+		{"TrimOnEqualTS", tlTrimEqualTS},
+	})
+}
+
+func entry(ts int64, id string) timeline.Entry {
+	return timeline.Entry{TS: ts, ID: id, Kind: timeline.KindPost, Actor: 7, Object: "o-" + id, Audience: "public"}
+}
+
+func classEntry(ts int64, id string, actor int64, object string) timeline.Entry {
+	return timeline.Entry{TS: ts, ID: id, Kind: timeline.KindClass, Actor: actor, Object: object, Owner: 99}
+}
+
+func rows(ns timeline.NS, user int64, es ...timeline.Entry) []timeline.Row {
+	out := make([]timeline.Row, len(es))
+	for i, e := range es {
+		out[i] = timeline.Row{NS: ns, User: user, Entry: e}
+	}
+	return out
+}
+
+func write(t *testing.T, s timeline.Store, r []timeline.Row) {
+	t.Helper()
+	must(t, s.Write(t.Context(), r))
+}
+
+func page(t *testing.T, s timeline.Store, ns timeline.NS, user int64, after timeline.Position, limit int) []timeline.Entry {
+	t.Helper()
+	es, err := s.Page(t.Context(), ns, user, after, limit)
+	must(t, err)
+	if len(es) > limit && limit >= 0 {
+		t.Fatalf("Page(limit %d) returned %d entries", limit, len(es))
+	}
+	return es
+}
+
+// all reads a whole timeline in one page.
+func all(t *testing.T, s timeline.Store, ns timeline.NS, user int64) []timeline.Entry {
+	t.Helper()
+	return page(t, s, ns, user, timeline.Position{}, 10_000)
+}
+
+// sorted returns es in timeline order (TS desc, ID desc).
+func sorted(es []timeline.Entry) []timeline.Entry {
+	out := slices.Clone(es)
+	slices.SortFunc(out, func(a, b timeline.Entry) int {
+		if c := cmp.Compare(b.TS, a.TS); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return out
+}
+
+func wantEntries(t *testing.T, what string, got, want []timeline.Entry) {
+	t.Helper()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got  %s\n want %s", what, positions(got), positions(want))
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("%s: first difference at %d: got %+v, want %+v", what, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
+func positions(es []timeline.Entry) string {
+	s := "["
+	for i, e := range es {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%d/%s", e.TS, e.ID)
+	}
+	return s + "]"
+}
+
+func tlRoundTrip(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{
+		{TS: 1_700_000_000_123, ID: "ev-1", Kind: timeline.KindPost, Actor: 1 << 40, Object: "obj-1", Audience: "group:close"},
+		{TS: 1_700_000_000_122, ID: "ev-2", Kind: timeline.KindGift, Actor: 3, Object: "gift-9", Owner: 4, Audience: "friends"},
+		{TS: 1_700_000_000_121, ID: "ev-3", Kind: timeline.KindLive, Actor: 5, Object: "live-1", Until: 1_700_000_900_000},
+		{TS: 1_700_000_000_120, ID: "ev-4", Kind: timeline.KindClass, Actor: 6, Object: "obj-1", Owner: 1 << 40},
+		{TS: 1_700_000_000_119, ID: "ev-5", Kind: timeline.KindPhoto, Actor: 7, Object: "ph", Audience: "private"},
+	}
+	write(t, s, rows(timeline.Home, 1, es...))
+	wantEntries(t, "Page", all(t, s, timeline.Home, 1), es)
+}
+
+func tlIdempotent(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{entry(3, "c"), entry(2, "b"), entry(1, "a")}
+	write(t, s, rows(timeline.Home, 1, es...))
+	write(t, s, rows(timeline.Home, 1, es...))
+	write(t, s, rows(timeline.Home, 1, es[1], es[1], es[0]))
+	wantEntries(t, "Page after re-writes", all(t, s, timeline.Home, 1), es)
+	must(t, s.Write(t.Context(), nil))
+}
+
+func tlOrder(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{
+		entry(100, "b"), entry(50, "z"), entry(100, "a"), entry(200, "x"),
+		entry(100, "ab"), entry(100, "c"), entry(100, "B"), entry(1<<41, "big"), entry(99, "zz"),
+	}
+	write(t, s, rows(timeline.Home, 1, es...))
+	want := sorted(es)
+	wantEntries(t, "Page", all(t, s, timeline.Home, 1), want)
+	if want[0].ID != "big" || want[len(want)-1].ID != "z" {
+		t.Fatalf("test oracle is wrong: %s", positions(want))
+	}
+}
+
+// manyEntries is a timeline with runs of equal TS and ids that are
+// prefixes of one another.
+func manyEntries() []timeline.Entry {
+	var es []timeline.Entry
+	for i := range 37 {
+		es = append(es, entry(int64(1000+i/4), fmt.Sprintf("e%d", i%7*3)))
+	}
+	es = append(es, entry(1000, "e"), entry(1000, "e1"), entry(1000, "e10"))
+	// Drop duplicate positions (the same (TS, ID) is one row).
+	slices.SortFunc(es, func(a, b timeline.Entry) int {
+		if c := cmp.Compare(a.TS, b.TS); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return slices.CompactFunc(es, func(a, b timeline.Entry) bool { return a.Pos() == b.Pos() })
+}
+
+func tlContinuation(t *testing.T, s timeline.Store) {
+	es := manyEntries()
+	write(t, s, rows(timeline.Home, 1, es...))
+	want := sorted(es)
+	for _, size := range []int{1, 2, 3, 5, 7, len(want) - 1, len(want), len(want) + 5} {
+		var got []timeline.Entry
+		after := timeline.Position{}
+		for pages := 0; ; pages++ {
+			if pages > len(want)+1 {
+				t.Fatalf("page size %d: paging does not end", size)
+			}
+			p := page(t, s, timeline.Home, 1, after, size)
+			if len(p) == 0 {
+				break
+			}
+			got = append(got, p...)
+			after = p[len(p)-1].Pos()
+		}
+		wantEntries(t, fmt.Sprintf("pages of %d, joined", size), got, want)
+	}
+}
+
+func tlAfterAny(t *testing.T, s timeline.Store) {
+	es := manyEntries()
+	write(t, s, rows(timeline.Home, 1, es...))
+	full := sorted(es)
+	afters := []timeline.Position{
+		{TS: 1005, ID: ""}, {TS: 1005, ID: "e12"}, {TS: 1005, ID: "e13"}, {TS: 1005, ID: "zzz"},
+		{TS: 1000, ID: "e1"}, {TS: 1000, ID: "e"}, {TS: 1000, ID: "e0"}, {TS: 1000, ID: "d"},
+		{TS: 5000, ID: "a"}, {TS: 999, ID: "z"}, {TS: 1, ID: ""}, full[0].Pos(), full[len(full)-1].Pos(),
+	}
+	for _, after := range afters {
+		var want []timeline.Entry
+		for _, e := range full {
+			if e.Pos().Before(after) {
+				want = append(want, e)
+			}
+		}
+		wantEntries(t, fmt.Sprintf("Page after %d/%q", after.TS, after.ID), page(t, s, timeline.Home, 1, after, 1000), want)
+	}
+}
+
+func tlLimit(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{entry(3, "c"), entry(2, "b"), entry(1, "a")}
+	write(t, s, rows(timeline.Home, 1, es...))
+	if got := page(t, s, timeline.Home, 1, timeline.Position{}, 0); len(got) != 0 {
+		t.Errorf("Page(limit 0) = %s", positions(got))
+	}
+	wantEntries(t, "Page(limit 2)", page(t, s, timeline.Home, 1, timeline.Position{}, 2), es[:2])
+	wantEntries(t, "Page of an empty timeline", all(t, s, timeline.Home, 2), nil)
+}
+
+func tlNamespaces(t *testing.T, s timeline.Store) {
+	home := []timeline.Entry{entry(2, "h2"), entry(1, "h1")}
+	out := []timeline.Entry{entry(3, "o3"), entry(1, "o1")}
+	write(t, s, append(rows(timeline.Home, 1, home...), rows(timeline.Outbox, 1, out...)...))
+	wantEntries(t, "Home", all(t, s, timeline.Home, 1), home)
+	wantEntries(t, "Outbox", all(t, s, timeline.Outbox, 1), out)
+}
+
+func tlUsers(t *testing.T, s timeline.Store) {
+	users := []int64{1, 2, 255, 256, 257, 1 << 32, -1}
+	var rs []timeline.Row
+	for i, u := range users {
+		rs = append(rs, rows(timeline.Home, u, entry(int64(10+i), fmt.Sprint("u", i)), entry(5, "shared"))...)
+	}
+	write(t, s, rs)
+	for i, u := range users {
+		want := []timeline.Entry{entry(int64(10+i), fmt.Sprint("u", i)), entry(5, "shared")}
+		wantEntries(t, fmt.Sprintf("Home(%d)", u), all(t, s, timeline.Home, u), want)
+	}
+}
+
+func tlDelete(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{entry(5, "e"), entry(4, "d"), entry(3, "c"), entry(2, "b"), entry(1, "a")}
+	write(t, s, rows(timeline.Home, 1, es...))
+	write(t, s, rows(timeline.Home, 2, es...))
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, es[1], es[3], entry(9, "missing"))))
+	// A row is named by its position alone.
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, timeline.Entry{TS: 5, ID: "e"})))
+	must(t, s.Delete(t.Context(), nil))
+	wantEntries(t, "Home(1) after Delete", all(t, s, timeline.Home, 1), []timeline.Entry{es[2], es[4]})
+	wantEntries(t, "Home(2) untouched", all(t, s, timeline.Home, 2), es)
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, es[1]))) // again
+}
+
+func markers(t *testing.T, s timeline.Store, user int64, object string) []timeline.Marker {
+	t.Helper()
+	ms, err := s.Markers(t.Context(), user, object)
+	must(t, err)
+	slices.SortFunc(ms, func(a, b timeline.Marker) int { return cmp.Compare(a.Actor, b.Actor) })
+	return ms
+}
+
+func wantMarkers(t *testing.T, s timeline.Store, user int64, object string, want ...timeline.Marker) {
+	t.Helper()
+	got := markers(t, s, user, object)
+	if len(got) != len(want) || (len(got) > 0 && !slices.Equal(got, want)) {
+		t.Errorf("Markers(%d, %q) = %+v, want %+v", user, object, got, want)
+	}
+}
+
+func tlMarkers(t *testing.T, s timeline.Store) {
+	write(t, s, append(append(append(
+		rows(timeline.Home, 1,
+			classEntry(10, "c10", 20, "o"),
+			classEntry(11, "c11", 10, "o"),
+			classEntry(12, "c12", 30, "o1"),
+			entry(13, "p13")), // a post: not a marker
+		rows(timeline.Home, 1, timeline.Entry{TS: 14, ID: "p14", Kind: timeline.KindPost, Actor: 40, Object: "o"})...),
+		rows(timeline.Home, 2, classEntry(10, "c10", 40, "o"))...),
+		rows(timeline.Outbox, 1, classEntry(15, "c15", 50, "o"))...)) // outbox: not indexed
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 10, TS: 11, EventID: "c11"}, timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
+	wantMarkers(t, s, 1, "o1", timeline.Marker{Actor: 30, TS: 12, EventID: "c12"})
+	wantMarkers(t, s, 2, "o", timeline.Marker{Actor: 40, TS: 10, EventID: "c10"})
+	wantMarkers(t, s, 1, "none")
+	wantMarkers(t, s, 3, "o")
+
+	r := rows(timeline.Home, 1, classEntry(11, "c11", 10, "o"))
+	must(t, s.Delete(t.Context(), r))
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
+	write(t, s, r) // written again: indexed again
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 10, TS: 11, EventID: "c11"}, timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
+}
+
+func tlMarkerOwnRow(t *testing.T, s timeline.Store) {
+	e1, e2 := classEntry(100, "E1", 10, "o"), classEntry(200, "E2", 10, "o")
+	write(t, s, rows(timeline.Home, 1, e1))
+	write(t, s, rows(timeline.Home, 1, e2)) // re-class after an unclass
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 10, TS: 200, EventID: "E2"})
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, e1)))
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 10, TS: 200, EventID: "E2"})
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, e2)))
+	wantMarkers(t, s, 1, "o")
+}
+
+func decade(n int) []timeline.Entry {
+	var es []timeline.Entry
+	for i := n; i >= 1; i-- {
+		es = append(es, entry(int64(10*i), fmt.Sprint("e", i)))
+	}
+	return es // TS 10n ... 10, newest first
+}
+
+// trimSetup writes the same timeline to (Home, 1), (Outbox, 1) and (Home, 2).
+func trimSetup(t *testing.T, s timeline.Store, es []timeline.Entry) {
+	t.Helper()
+	write(t, s, append(append(rows(timeline.Home, 1, es...), rows(timeline.Outbox, 1, es...)...), rows(timeline.Home, 2, es...)...))
+}
+
+func trim(t *testing.T, s timeline.Store, keep int, minTS int64) {
+	t.Helper()
+	must(t, s.Trim(t.Context(), timeline.Home, 1, keep, minTS))
+}
+
+func wantOthersUntouched(t *testing.T, s timeline.Store, es []timeline.Entry) {
+	t.Helper()
+	wantEntries(t, "Outbox(1) after trimming Home(1)", all(t, s, timeline.Outbox, 1), es)
+	wantEntries(t, "Home(2) after trimming Home(1)", all(t, s, timeline.Home, 2), es)
+}
+
+func tlTrimCount(t *testing.T, s timeline.Store) {
+	es := decade(10)
+	trimSetup(t, s, es)
+	trim(t, s, 20, 0)
+	wantEntries(t, "keep more than there is", all(t, s, timeline.Home, 1), es)
+	trim(t, s, 4, 0)
+	wantEntries(t, "keep 4", all(t, s, timeline.Home, 1), es[:4])
+	trim(t, s, 4, 0)
+	wantEntries(t, "keep 4 again", all(t, s, timeline.Home, 1), es[:4])
+	wantOthersUntouched(t, s, es)
+}
+
+func tlTrimAge(t *testing.T, s timeline.Store) {
+	es := decade(10)
+	trimSetup(t, s, es)
+	trim(t, s, 100, 50) // TS 50 stays: only older entries go
+	wantEntries(t, "minTS 50", all(t, s, timeline.Home, 1), es[:6])
+	trim(t, s, 100, 55)
+	wantEntries(t, "minTS 55", all(t, s, timeline.Home, 1), es[:5])
+	trim(t, s, 100, 1000)
+	wantEntries(t, "minTS past everything", all(t, s, timeline.Home, 1), nil)
+	wantOthersUntouched(t, s, es)
+}
+
+func tlTrimBoth(t *testing.T, s timeline.Store) {
+	es := decade(10)
+	trimSetup(t, s, es)
+	trim(t, s, 8, 50) // age is the tighter bound
+	wantEntries(t, "keep 8, minTS 50", all(t, s, timeline.Home, 1), es[:6])
+	trim(t, s, 3, 50) // count is the tighter bound
+	wantEntries(t, "keep 3, minTS 50", all(t, s, timeline.Home, 1), es[:3])
+	wantOthersUntouched(t, s, es)
+}
+
+func tlTrimKeepZero(t *testing.T, s timeline.Store) {
+	es := decade(10)
+	trimSetup(t, s, es)
+	trim(t, s, 0, 0)
+	wantEntries(t, "keep 0, minTS 0", all(t, s, timeline.Home, 1), es)
+	trim(t, s, 0, 80)
+	wantEntries(t, "keep 0, minTS 80", all(t, s, timeline.Home, 1), es[:3])
+}
+
+func tlTrimEqualTS(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{entry(10, "d"), entry(10, "c"), entry(10, "b"), entry(10, "a"), entry(9, "z")}
+	trimSetup(t, s, es)
+	trim(t, s, 2, 0)
+	wantEntries(t, "keep 2 of equal TS", all(t, s, timeline.Home, 1), es[:2])
+}
