@@ -71,14 +71,19 @@ func (o *ObjectStore) Get(ctx context.Context, ids []string) ([]objects.Object, 
 		return nil, err
 	}
 	out := make([]objects.Object, len(ids))
-	var key []byte
+	keys := make([][]byte, len(ids))
 	for i, id := range ids {
-		key = objectKey(key[:0], id)
-		obj, _, err := o.load(key, id)
-		if err != nil {
-			return nil, err
+		out[i].ID = id
+		keys[i] = objectKey(nil, id)
+	}
+	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
+		if err := decodeObjectVal(v, &out[i]); err != nil {
+			return fmt.Errorf("pebblestore: object %q: %w", ids[i], err)
 		}
-		out[i] = obj
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -200,14 +205,17 @@ func (o *ObjectStore) ClassCounts(ctx context.Context, ids []string) ([]int64, e
 		return nil, err
 	}
 	out := make([]int64, len(ids))
-	var key []byte
+	keys := make([][]byte, len(ids))
 	for i, id := range ids {
-		key = classCountKey(key[:0], id)
-		n, err := o.s.getCounter(key)
-		if err != nil {
-			return nil, err
-		}
+		keys[i] = classCountKey(nil, id)
+	}
+	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
+		n, err := decodeCounter(v)
 		out[i] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -360,7 +360,7 @@ func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) 
 }
 
 // trimPointMax is the most rows Trim removes with point deletes.
-const trimPointMax = 64
+const trimPointMax = 1024
 
 // Trim keeps the newest keep entries of one timeline (keep <= 0: no count
 // bound) and removes every entry older than minTS. The cut is found by

@@ -1,0 +1,70 @@
+package timeline_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/schema"
+	pebblestore "github.com/lenta-dev/lenta/store/pebble"
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// BenchmarkFeedPage20 reads the first page (20 items) of a viewer whose
+// home timeline is full (800 entries from 90 friends: posts, photos and
+// Class aggregates), as the HTTP reader does: relations, timeline, class
+// markers, hydration and counts.
+func BenchmarkFeedPage20(b *testing.B) {
+	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.UnixMilli(1_700_000_000_000)
+	clock := func() time.Time { return now }
+	ctx := context.Background()
+	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{Now: clock})
+	const viewer, friends = 1, 90
+	var edges []graph.Edge
+	for f := int64(2); f < 2+friends; f++ {
+		s := schema.Stamp{TS: 1, ID: "setup"}
+		edges = append(edges, graph.Edge{Rel: graph.Friend, From: viewer, To: f, On: true, Stamp: s},
+			graph.Edge{Rel: graph.Friend, From: f, To: viewer, On: true, Stamp: s})
+	}
+	if err := st.Graph().SetEdges(ctx, edges); err != nil {
+		b.Fatal(err)
+	}
+	var evs []schema.Event
+	ts := now.UnixMilli() - 24*3600_000
+	for i := 0; i < 800; i++ {
+		actor := int64(2 + i%friends)
+		id := "e" + strconv.Itoa(i)
+		ev := schema.Event{V: 1, ID: id, Type: schema.Post, Actor: actor, Object: id, Text: "some text of a post", TS: ts + int64(i)*1000}
+		switch i % 4 {
+		case 1:
+			ev.Type, ev.Media = schema.Photo, []string{"https://img.example/" + id + ".jpg"}
+		case 3:
+			ev.Type, ev.Object, ev.Target, ev.Text = schema.Class, "e"+strconv.Itoa(i-2), int64(2+(i-2)%friends), ""
+		}
+		evs = append(evs, ev)
+	}
+	if _, err := engine.Apply(ctx, evs); err != nil {
+		b.Fatal(err)
+	}
+	reader := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Now: clock})
+	p, err := reader.Page(ctx, viewer, timeline.Position{}, 20)
+	if err != nil || len(p.Items) != 20 {
+		b.Fatalf("page: %d items, %v", len(p.Items), err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := reader.Page(ctx, viewer, timeline.Position{}, 20); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+}
