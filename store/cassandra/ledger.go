@@ -1,0 +1,63 @@
+package cassandrastore
+
+import (
+	"context"
+	"errors"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/lenta-dev/lenta/fanout"
+)
+
+// Ledger implements fanout.Ledger on applied_events: one partition per
+// event id, forgotten after 7 days by the table's default_time_to_live.
+type Ledger struct{ s *Store }
+
+var _ fanout.Ledger = (*Ledger)(nil)
+
+const (
+	selectApplied = `SELECT ts FROM applied_events WHERE id = ?`
+	insertApplied = `INSERT INTO applied_events (id, ts) VALUES (?, ?)`
+)
+
+// Seen reports, for each id, whether it was recorded (and not yet
+// expired): concurrent token-aware point reads, at most MaxInFlight at once.
+func (l *Ledger) Seen(ctx context.Context, ids []string) ([]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(ids))
+	err := l.s.each(ctx, len(ids), func(i int) error {
+		if ids[i] == "" {
+			return nil
+		}
+		var ts int64
+		err := l.s.sess.Query(selectApplied, ids[i]).Idempotent(true).ScanContext(ctx, &ts)
+		if errors.Is(err, gocql.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out[i] = true
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("ledger seen", err)
+	}
+	return out, nil
+}
+
+// Record marks ids as applied at ts (unix ms): one insert per id, pipelined.
+func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := l.s.each(ctx, len(ids), func(i int) error {
+		if ids[i] == "" {
+			return nil
+		}
+		return l.s.exec(ctx, insertApplied, ids[i], ts)
+	})
+	return wrap("ledger record", err)
+}

@@ -1,0 +1,493 @@
+package cassandrastore
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"github.com/lenta-dev/lenta/schema"
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// TimelineStore implements timeline.Store on timeline_rows and
+// class_markers.
+type TimelineStore struct{ s *Store }
+
+var _ timeline.Store = (*TimelineStore)(nil)
+
+// Statements. Query strings are constants: the driver prepares each once
+// per node and routes it by the token of its bound partition key.
+const (
+	insertRow = `INSERT INTO timeline_rows (uid, ns, ts, id, kind, actor, object, owner, until, audience)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`
+	deleteRow   = `DELETE FROM timeline_rows WHERE uid = ? AND ns = ? AND ts = ? AND id = ?`
+	selectRowKV = `SELECT kind, object, actor FROM timeline_rows WHERE uid = ? AND ns = ? AND ts = ? AND id = ?`
+	pageTop     = `SELECT ts, id, kind, actor, object, owner, until, audience FROM timeline_rows
+WHERE uid = ? AND ns = ? LIMIT ?`
+	pageAfter = `SELECT ts, id, kind, actor, object, owner, until, audience FROM timeline_rows
+WHERE uid = ? AND ns = ? AND (ts, id) < (?, ?) LIMIT ?`
+	trimHead = `SELECT ts, id FROM timeline_rows WHERE uid = ? AND ns = ? LIMIT ?`
+	trimTail = `SELECT ts, id, kind, object, actor FROM timeline_rows WHERE uid = ? AND ns = ? AND (ts, id) < (?, ?)`
+	trimAny  = `SELECT ts FROM timeline_rows WHERE uid = ? AND ns = ? AND (ts, id) < (?, ?) LIMIT 1`
+	trimCut  = `DELETE FROM timeline_rows WHERE uid = ? AND ns = ? AND (ts, id) < (?, ?)`
+
+	insertMarker = `INSERT INTO class_markers (uid, object, actor, ts, id) VALUES (?, ?, ?, ?, ?) USING TTL ?`
+	deleteMarker = `DELETE FROM class_markers WHERE uid = ? AND object = ? AND actor = ? AND ts = ? AND id = ?`
+	selectMarker = `SELECT actor, ts, id FROM class_markers WHERE uid = ? AND object = ?`
+)
+
+// batchRows caps the rows of one single-partition batch (~60 bytes each),
+// under Cassandra's 5 KiB batch size warning.
+const batchRows = 64
+
+// maxTTL is Cassandra's largest TTL (20 years).
+const maxTTL = 20 * 365 * 24 * 3600
+
+// ttl is the TTL in seconds of a row made at ts (unix ms): what is left of
+// Policy.MaxAge at now, at least 1s; 0 (no TTL) when MaxAge is off.
+func (s *Store) ttl(ts, now int64) int {
+	if s.maxAge <= 0 {
+		return 0
+	}
+	left := s.maxAge - (now - ts) // ms; overflow-free for any sane ts
+	if left <= 1000 {
+		return 1
+	}
+	secs := (left + 999) / 1000
+	return int(min(secs, maxTTL))
+}
+
+func isClassRow(r *timeline.Row) bool {
+	return r.NS == timeline.Home && r.Entry.Kind == timeline.KindClass
+}
+
+// task is one statement (or one single-partition batch) of a multi-row
+// call: rows ord[lo:hi] of one partition, or the class marker of row
+// ord[lo].
+type task struct {
+	lo, hi int32
+	marker bool
+}
+
+// writeScratch is the reusable planning memory of Write and Delete.
+type writeScratch struct {
+	ord   []int32 // row indexes, grouped by partition
+	tasks []task
+}
+
+func (s *Store) getScratch() *writeScratch {
+	if w, ok := s.scratch.Get().(*writeScratch); ok {
+		return w
+	}
+	return &writeScratch{}
+}
+
+func (s *Store) putScratch(w *writeScratch) {
+	if cap(w.ord) > 1<<16 {
+		return // do not pin a rare huge plan
+	}
+	w.ord, w.tasks = w.ord[:0], w.tasks[:0]
+	s.scratch.Put(w)
+}
+
+// plan groups rows by partition (uid, ns): one task per partition, or per
+// batchRows rows of a partition with more; then one task per class marker
+// when markers is set. The caller's slice is never reordered.
+func (w *writeScratch) plan(rows []timeline.Row, markers bool) {
+	w.ord = w.ord[:0]
+	for i := range rows {
+		w.ord = append(w.ord, int32(i))
+	}
+	slices.SortFunc(w.ord, func(a, b int32) int {
+		ra, rb := &rows[a], &rows[b]
+		if c := cmp.Compare(ra.User, rb.User); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(ra.NS, rb.NS); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // keep the caller's order within a partition
+	})
+	w.tasks = w.tasks[:0]
+	for lo := 0; lo < len(w.ord); {
+		r := &rows[w.ord[lo]]
+		hi := lo + 1
+		for hi < len(w.ord) && hi-lo < batchRows {
+			q := &rows[w.ord[hi]]
+			if q.User != r.User || q.NS != r.NS {
+				break
+			}
+			hi++
+		}
+		w.tasks = append(w.tasks, task{lo: int32(lo), hi: int32(hi)})
+		lo = hi
+	}
+	if !markers {
+		return
+	}
+	for j, i := range w.ord {
+		if isClassRow(&rows[i]) {
+			w.tasks = append(w.tasks, task{lo: int32(j), hi: int32(j + 1), marker: true})
+		}
+	}
+}
+
+// Write upserts rows, one statement per row (an unlogged single-partition
+// batch when a partition gets several), pipelined with at most MaxInFlight
+// in flight. Home class rows also get their class_markers entry. Rows are
+// written USING TTL (see Config.Policy).
+func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i := range rows {
+		if rows[i].Entry.ID == "" {
+			return wrap("write row", errBadID)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	s := t.s
+	now := s.cfg.Now().UnixMilli()
+	w := s.getScratch()
+	defer s.putScratch(w)
+	w.plan(rows, true)
+	err := s.each(ctx, len(w.tasks), func(i int) error {
+		tk := w.tasks[i]
+		if tk.marker {
+			r := &rows[w.ord[tk.lo]]
+			e := &r.Entry
+			return s.exec(ctx, insertMarker, r.User, e.Object, e.Actor, e.TS, e.ID, s.ttl(e.TS, now))
+		}
+		if tk.hi-tk.lo == 1 {
+			r := &rows[w.ord[tk.lo]]
+			e := &r.Entry
+			return s.exec(ctx, insertRow, r.User, int8(r.NS), e.TS, e.ID, int8(e.Kind), e.Actor,
+				e.Object, e.Owner, e.Until, e.Audience, s.ttl(e.TS, now))
+		}
+		b := s.sess.Batch(gocql.UnloggedBatch)
+		b.Entries = make([]gocql.BatchEntry, 0, tk.hi-tk.lo)
+		for _, j := range w.ord[tk.lo:tk.hi] {
+			r := &rows[j]
+			e := &r.Entry
+			b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: insertRow, Idempotent: true,
+				Args: []any{r.User, int8(r.NS), e.TS, e.ID, int8(e.Kind), e.Actor,
+					e.Object, e.Owner, e.Until, e.Audience, s.ttl(e.TS, now)}})
+		}
+		return b.ExecContext(ctx)
+	})
+	return wrap("write rows", err)
+}
+
+// markerRef names one class_markers entry.
+type markerRef struct {
+	user   int64
+	object string
+	actor  int64
+	ts     int64
+	id     string
+}
+
+func (s *Store) deleteMarkers(ctx context.Context, refs []markerRef) error {
+	return s.each(ctx, len(refs), func(i int) error {
+		m := &refs[i]
+		return s.exec(ctx, deleteMarker, m.user, m.object, m.actor, m.ts, m.id)
+	})
+}
+
+// Delete removes rows and the class_markers entries of Home class rows.
+// A Home row given without its kind (or a class row without its object)
+// is looked up first, so callers may name a row by position only.
+func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := t.s
+	// Rows with an empty id cannot exist; drop them.
+	valid := rows
+	for i := range rows {
+		if rows[i].Entry.ID == "" {
+			valid = make([]timeline.Row, 0, len(rows))
+			for j := range rows {
+				if rows[j].Entry.ID != "" {
+					valid = append(valid, rows[j])
+				}
+			}
+			break
+		}
+	}
+	rows = valid
+	if len(rows) == 0 {
+		return nil
+	}
+	refs, err := t.classRefs(ctx, rows)
+	if err != nil {
+		return err
+	}
+	w := s.getScratch()
+	defer s.putScratch(w)
+	w.plan(rows, false)
+	err = s.each(ctx, len(w.tasks)+len(refs), func(i int) error {
+		if i >= len(w.tasks) {
+			m := &refs[i-len(w.tasks)]
+			return s.exec(ctx, deleteMarker, m.user, m.object, m.actor, m.ts, m.id)
+		}
+		tk := w.tasks[i]
+		if tk.hi-tk.lo == 1 {
+			r := &rows[w.ord[tk.lo]]
+			return s.exec(ctx, deleteRow, r.User, int8(r.NS), r.Entry.TS, r.Entry.ID)
+		}
+		b := s.sess.Batch(gocql.UnloggedBatch)
+		b.Entries = make([]gocql.BatchEntry, 0, tk.hi-tk.lo)
+		for _, j := range w.ord[tk.lo:tk.hi] {
+			r := &rows[j]
+			b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: deleteRow, Idempotent: true,
+				Args: []any{r.User, int8(r.NS), r.Entry.TS, r.Entry.ID}})
+		}
+		return b.ExecContext(ctx)
+	})
+	return wrap("delete rows", err)
+}
+
+// classRefs lists the class_markers entries of the Home class rows among
+// rows, reading the stored row where the caller did not say what it is.
+func (t *TimelineStore) classRefs(ctx context.Context, rows []timeline.Row) ([]markerRef, error) {
+	s := t.s
+	var refs []markerRef
+	var unknown []int
+	for i := range rows {
+		r := &rows[i]
+		if r.NS != timeline.Home {
+			continue
+		}
+		e := &r.Entry
+		switch {
+		case e.Kind == timeline.KindClass && e.Object != "":
+			refs = append(refs, markerRef{user: r.User, object: e.Object, actor: e.Actor, ts: e.TS, id: e.ID})
+		case e.Kind == 0 || e.Kind == timeline.KindClass:
+			unknown = append(unknown, i)
+		}
+	}
+	if len(unknown) == 0 {
+		return refs, nil
+	}
+	found := make([]markerRef, len(unknown))
+	err := s.each(ctx, len(unknown), func(k int) error {
+		r := &rows[unknown[k]]
+		var kind int8
+		var m markerRef
+		err := s.sess.Query(selectRowKV, r.User, int8(r.NS), r.Entry.TS, r.Entry.ID).Idempotent(true).
+			ScanContext(ctx, &kind, &m.object, &m.actor)
+		if err == gocql.ErrNotFound || (err == nil && timeline.Kind(kind) != timeline.KindClass) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		m.user, m.ts, m.id = r.User, r.Entry.TS, r.Entry.ID
+		found[k] = m
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("delete rows: read row", err)
+	}
+	for _, m := range found {
+		if m.id != "" {
+			refs = append(refs, m)
+		}
+	}
+	return refs, nil
+}
+
+// pageRow is Page's scan target.
+type pageRow struct {
+	ts, actor, owner, until int64
+	kind                    int8
+	id, obj, aud            []byte
+}
+
+// maxPageAlloc caps the entries preallocated for one page.
+const maxPageAlloc = 128
+
+// Page returns up to limit entries strictly after position after, newest
+// first: one slice query "(ts, id) < (after)" with LIMIT and page size
+// limit. The ids, objects and audiences of a page share one allocation.
+func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, after timeline.Position, limit int) ([]timeline.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s := t.s
+	var q *gocql.Query
+	if after.IsTop() {
+		q = s.sess.Query(pageTop, user, int8(ns), limit)
+	} else {
+		q = s.sess.Query(pageAfter, user, int8(ns), after.TS, after.ID, limit)
+	}
+	iter := q.PageSize(limit).Idempotent(true).IterContext(ctx)
+	out := make([]timeline.Entry, 0, min(limit, maxPageAlloc))
+	type span struct{ id, obj, aud [2]int32 }
+	var spansBuf [32]span
+	spans := spansBuf[:0]
+	var arenaBuf [1024]byte
+	ab := arenaBuf[:0]
+	// One scan target and one dest slice for the whole page: Scan's
+	// variadic argument would otherwise allocate per row, and the byte
+	// buffers are reused by the driver (text into a non-nil *[]byte).
+	r := &pageRow{id: make([]byte, 0, 64), obj: make([]byte, 0, 64), aud: make([]byte, 0, 16)}
+	dest := [...]any{&r.ts, &r.id, &r.kind, &r.actor, &r.obj, &r.owner, &r.until, &r.aud}
+	for len(out) < limit && iter.Scan(dest[:]...) {
+		var sp span
+		sp.id[0] = int32(len(ab))
+		ab = append(ab, r.id...)
+		sp.id[1] = int32(len(ab))
+		sp.obj[0] = sp.id[1]
+		ab = append(ab, r.obj...)
+		sp.obj[1] = int32(len(ab))
+		a := internAudience(r.aud)
+		if a == "" && len(r.aud) > 0 {
+			sp.aud[0] = int32(len(ab))
+			ab = append(ab, r.aud...)
+			sp.aud[1] = int32(len(ab))
+		}
+		spans = append(spans, sp)
+		out = append(out, timeline.Entry{TS: r.ts, Kind: timeline.Kind(r.kind), Actor: r.actor,
+			Owner: r.owner, Until: r.until, Audience: a})
+	}
+	if err := iter.Close(); err != nil {
+		return nil, wrap("page", err)
+	}
+	if len(ab) > math.MaxInt32 {
+		return nil, wrap("page", errPageTooLarge)
+	}
+	str := string(ab)
+	for i := range out {
+		sp := &spans[i]
+		out[i].ID = str[sp.id[0]:sp.id[1]]
+		out[i].Object = str[sp.obj[0]:sp.obj[1]]
+		if sp.aud[1] > 0 {
+			out[i].Audience = str[sp.aud[0]:sp.aud[1]]
+		}
+	}
+	return out, nil
+}
+
+// internAudience returns the shared string of a common audience, or "".
+func internAudience(b []byte) string {
+	switch string(b) { // no allocation: the compiler compares in place
+	case schema.AudiencePublic:
+		return schema.AudiencePublic
+	case schema.AudienceFriends:
+		return schema.AudienceFriends
+	case schema.AudiencePrivate:
+		return schema.AudiencePrivate
+	}
+	return ""
+}
+
+// Markers returns the class index for (user, object): each actor's newest
+// entry (the partition is clustered by actor, then newest first).
+func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) ([]timeline.Marker, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if object == "" {
+		return nil, nil
+	}
+	iter := t.s.sess.Query(selectMarker, user, object).Idempotent(true).IterContext(ctx)
+	var out []timeline.Marker
+	m := new(timeline.Marker)
+	dest := [...]any{&m.Actor, &m.TS, &m.EventID}
+	for iter.Scan(dest[:]...) {
+		if n := len(out); n > 0 && out[n-1].Actor == m.Actor {
+			continue // an older entry of the same actor
+		}
+		out = append(out, *m)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, wrap("markers", err)
+	}
+	return out, nil
+}
+
+// Trim keeps the newest keep entries of one timeline (keep <= 0: no count
+// bound) and removes every entry older than minTS (math.MinInt64: no age
+// bound). It reads the clustering keys of the newest keep+1 rows to find
+// the count cut, takes the later of that and the age cut, and removes
+// everything below it with ONE range delete "(ts, id) < cut" (one range
+// tombstone). Nothing is written when nothing is below the cut. For a Home
+// timeline the rows below the cut are read first so that the class_markers
+// entries of class rows go too (rows past their TTL are already gone, and
+// so are their markers, which share the TTL).
+func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, keep int, minTS int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := t.s
+	var cut timeline.Position // everything strictly below goes
+	haveCut := false
+	if minTS > math.MinInt64 {
+		cut, haveCut = timeline.Position{TS: minTS}, true // (ts, id) < (minTS, "")  <=>  ts < minTS
+	}
+	if keep > 0 {
+		iter := s.sess.Query(trimHead, user, int8(ns), keep+1).PageSize(keep + 1).Idempotent(true).IterContext(ctx)
+		var p, last timeline.Position
+		n := 0
+		for iter.Scan(&p.TS, &p.ID) {
+			n++
+			if n == keep {
+				last = p
+			}
+		}
+		if err := iter.Close(); err != nil {
+			return wrap("trim: read head", err)
+		}
+		if n > keep && (!haveCut || cut.Before(last)) {
+			cut, haveCut = last, true
+		}
+	}
+	if !haveCut {
+		return nil
+	}
+	var refs []markerRef
+	if ns == timeline.Home {
+		iter := s.sess.Query(trimTail, user, int8(ns), cut.TS, cut.ID).Idempotent(true).IterContext(ctx)
+		var (
+			m    markerRef
+			kind int8
+			rows int
+		)
+		for iter.Scan(&m.ts, &m.id, &kind, &m.object, &m.actor) {
+			rows++
+			if timeline.Kind(kind) == timeline.KindClass {
+				m.user = user
+				refs = append(refs, m)
+			}
+		}
+		if err := iter.Close(); err != nil {
+			return wrap("trim: read tail", err)
+		}
+		if rows == 0 {
+			return nil
+		}
+	} else {
+		var ts int64
+		err := s.sess.Query(trimAny, user, int8(ns), cut.TS, cut.ID).Idempotent(true).ScanContext(ctx, &ts)
+		if err == gocql.ErrNotFound {
+			return nil
+		}
+		if err != nil {
+			return wrap("trim: read tail", err)
+		}
+	}
+	if err := s.exec(ctx, trimCut, user, int8(ns), cut.TS, cut.ID); err != nil {
+		return wrap("trim", err)
+	}
+	return wrap("trim: delete markers", s.deleteMarkers(ctx, refs))
+}
