@@ -45,7 +45,7 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 		st.Close()
 		return nil, err
 	}
-	return &backend{
+	b := &backend{
 		name:      "embedded (" + o.data + ")",
 		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger()},
 		publisher: evlog,
@@ -55,8 +55,9 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 				return process(ctx, msgs)
 			}, o.batchMax)
 		},
-		lag:    func() float64 { return float64(evlog.Lag()) },
 		health: func(context.Context) error { return nil },
 		close:  st.Close,
-	}, nil
+	}
+	b.setLag(func() float64 { return float64(evlog.Lag()) })
+	return b, nil
 }

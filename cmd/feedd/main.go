@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +46,7 @@ type options struct {
 	maxAge         time.Duration
 	batchMax       int
 	demo           bool
+	migrate        bool
 	logLevel       string
 }
 
@@ -67,6 +69,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.maxAge, "timeline-max-age", timeline.DefaultPolicy.MaxAge, "oldest entry kept in a timeline")
 	fs.IntVar(&o.batchMax, "batch", 500, "most events the fan-out applies in one batch")
 	fs.BoolVar(&o.demo, "demo", false, "seed a small demo network (idempotent)")
+	fs.BoolVar(&o.migrate, "migrate", true, "on Kafka + Cassandra: create the topics and apply the CQL migrations at start (idempotent)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -143,9 +146,20 @@ type backend struct {
 	dead      fanout.DeadLetters
 	// consume runs the fan-out workers until ctx ends.
 	consume func(ctx context.Context, process func(ctx context.Context, msgs [][]byte) error) error
-	lag     func() float64
 	health  func(ctx context.Context) error
 	close   func() error
+	lag     atomic.Pointer[func() float64]
+}
+
+// setLag names how to read the bus lag (set once the consumer exists).
+func (b *backend) setLag(f func() float64) { b.lag.Store(&f) }
+
+// lagValue is the bus lag for the metrics; 0 before a lag source is set.
+func (b *backend) lagValue() float64 {
+	if f := b.lag.Load(); f != nil {
+		return (*f)()
+	}
+	return 0
 }
 
 func run(ctx context.Context, o options, log *slog.Logger) error {
@@ -174,9 +188,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}
 	}()
 	reg := metrics.New()
-	if b.lag != nil {
-		reg.SetLagFunc(b.lag)
-	}
+	reg.SetLagFunc(b.lagValue)
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
 		LargeThreshold: o.largeThreshold, Policy: policy})
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: reg, Log: log}
@@ -196,6 +208,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}()
 	}
 	if o.demo {
+		if !rl.ingest {
+			return errors.New("--demo needs the ingest role")
+		}
 		if err := seedDemo(ctx, b.publisher, log); err != nil {
 			return err
 		}
