@@ -1,0 +1,25 @@
+// Package httpapi is Lenta's HTTP API on fasthttp: the ingest endpoint
+// (POST /v1/events), the feed reader (GET /v1/feed), /healthz and /metrics.
+//
+// It is the only package that runs a fasthttp server. It translates HTTP to
+// the domain seams and back — fanout.Publisher for ingest, timeline.Feed and
+// timeline.Cursors for reading, auth.Tokens for bearer tokens — and holds no
+// domain logic of its own beyond the request contract:
+//
+//   - Bodies are JSON by default; msgpack (application/msgpack, also
+//     application/x-msgpack and application/vnd.msgpack) on request.
+//     Responses, errors included, are msgpack when the Accept header prefers
+//     it, JSON otherwise. Every error body is {"error", "code"[, "index"]}.
+//   - POST /v1/events publishes all events of a request or none: every event
+//     is normalized and checked (contract, actor = token user unless the
+//     token has the service scope, no repeated id) before the Publisher sees
+//     any of them. 202 means the Publisher made them durable.
+//   - GET /v1/feed reads the token user's feed. A service token may add
+//     user=ID to read another user's feed (for server-side renderers and
+//     tests); a user token may only name itself.
+//
+// This package must never log a token, an Authorization header, a query
+// string or a request body, never publish part of a refused request, never
+// put user input into a metric label, and never import a storage or bus
+// library.
+package httpapi

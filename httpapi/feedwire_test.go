@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// fillAll sets every field of *v to a non-zero value by reflection, so a
+// field added to timeline.Item without a line in msgpackFeed fails here.
+func fillAll(t *testing.T, v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("s" + v.Type().Field(i).Name)
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			f.SetInt(int64(1000 + i*100_000))
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			s := reflect.MakeSlice(f.Type(), 2, 2)
+			for j := range 2 {
+				switch s.Index(j).Kind() {
+				case reflect.String:
+					s.Index(j).SetString("m")
+				case reflect.Int64:
+					s.Index(j).SetInt(int64(300 + j))
+				default:
+					t.Fatalf("fillAll: unhandled slice of %s", s.Index(j).Kind())
+				}
+			}
+			f.Set(s)
+		default:
+			t.Fatalf("fillAll: unhandled field kind %s (teach msgpackFeed and this test)", f.Kind())
+		}
+	}
+}
+
+func TestMsgpackFeedMatchesReflection(t *testing.T) {
+	var full timeline.Item
+	fillAll(t, reflect.ValueOf(&full).Elem())
+	pages := []feedBody{
+		{Items: []timeline.Item{}},
+		{Items: []timeline.Item{full, {}, {EventID: "e", Type: "post", Actor: -1, TS: 1 << 40, Media: []string{}}}, NextCursor: "abc"},
+		{Items: samplePage().Items, NextCursor: "x"},
+	}
+	for i, p := range pages {
+		var want, got bytes.Buffer
+		enc := msgpack.NewEncoder(&want)
+		enc.UseCompactInts(true)
+		if err := enc.Encode(&p); err != nil {
+			t.Fatal(err)
+		}
+		enc = msgpack.NewEncoder(&got)
+		enc.UseCompactInts(true)
+		if err := enc.Encode((*msgpackFeed)(&p)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("page %d: hand encoding differs from reflection\n got %x\nwant %x", i, got.Bytes(), want.Bytes())
+		}
+	}
+}
