@@ -35,7 +35,7 @@ type Config struct {
 const (
 	DefaultLargeThreshold = 10_000
 	DefaultMergeRecent    = 20
-	DefaultTrimEvery      = 64
+	DefaultTrimEvery      = 256
 )
 
 func (c Config) withDefaults() Config {

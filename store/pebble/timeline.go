@@ -403,15 +403,19 @@ func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, ke
 	// point-deleted; more are removed with one DeleteRange. Range tombstones
 	// are kept for bulk removal because each new one in the memtable makes
 	// the next iterator of any reader re-fragment them all.
-	var few [][]byte
+	var (
+		flat []byte // the keys to point-delete, back to back
+		ends []int  // where each of them ends in flat
+	)
 	bulk := false
 	if cut != nil {
 		for ok := it.SeekGE(cut); ok; ok = it.Next() {
-			if len(few) == trimPointMax {
+			if len(ends) == trimPointMax {
 				bulk = true
 				break
 			}
-			few = append(few, bytes.Clone(it.Key()))
+			flat = append(flat, it.Key()...)
+			ends = append(ends, len(flat))
 		}
 	}
 	err = it.Error()
@@ -428,10 +432,12 @@ func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, ke
 	if bulk {
 		err = b.DeleteRange(cut, end, nil)
 	} else {
-		for _, k := range few {
-			if err = b.Delete(k, nil); err != nil {
+		start := 0
+		for _, end := range ends {
+			if err = b.Delete(flat[start:end], nil); err != nil {
 				break
 			}
+			start = end
 		}
 	}
 	if err != nil {
