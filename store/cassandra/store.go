@@ -86,7 +86,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	cons, err := gocql.ParseConsistencyWrapper(c.Consistency)
 	if err != nil || cons == gocql.Serial || cons == gocql.LocalSerial || cons == gocql.Any {
-		return c, fmt.Errorf("cassandrastore: consistency %q: want ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, ALL, ...", c.Consistency)
+		return c, fmt.Errorf("cassandrastore: consistency %q: want one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM or ALL", c.Consistency)
 	}
 	if c.ReplicationFactor <= 0 {
 		c.ReplicationFactor = 1
