@@ -23,7 +23,7 @@ import (
 
 const secret = "e2e-test-secret-0123456789abcdef"
 
-var feeddBin string
+var feeddBin, feedctlBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "lenta-e2e-bin")
@@ -31,11 +31,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	feeddBin = filepath.Join(dir, "feedd")
-	build := exec.Command("go", "build", "-o", feeddBin, "../cmd/feedd")
+	feeddBin, feedctlBin = filepath.Join(dir, "feedd"), filepath.Join(dir, "feedctl")
+	build := exec.Command("go", "build", "-o", dir, "../cmd/feedd", "../cmd/feedctl")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build feedd:", err)
+		fmt.Fprintln(os.Stderr, "build feedd and feedctl:", err)
 		os.Exit(1)
 	}
 	code := m.Run()

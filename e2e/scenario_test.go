@@ -10,22 +10,41 @@ import (
 	"time"
 )
 
-// backendArgs gives feedd the flags of the backend under test: the
-// embedded store in a fresh folder by default; real Kafka and Cassandra
-// (fresh keyspace and topics for this test) when the environment names
-// them.
-func backendArgs(t *testing.T) []string {
+// backend is one way to run feedd under test.
+type backend struct {
+	name string
+	args func(t *testing.T) []string
+}
+
+// backends lists the embedded store (always) and real Kafka + Cassandra
+// when the environment names them (the test command does). Each run gets
+// a fresh data folder, or a fresh keyspace, topics and consumer group.
+func backends(t *testing.T) []backend {
 	t.Helper()
-	kafka, cass := os.Getenv("LENTA_TEST_KAFKA"), os.Getenv("LENTA_TEST_CASSANDRA")
-	if kafka == "" && cass == "" {
+	out := []backend{{name: "embedded", args: func(t *testing.T) []string {
 		return []string{"--data", t.TempDir()}
-	}
-	if kafka == "" || cass == "" {
+	}}}
+	kafka, cass := os.Getenv("LENTA_TEST_KAFKA"), os.Getenv("LENTA_TEST_CASSANDRA")
+	switch {
+	case kafka != "" && cass != "":
+		out = append(out, backend{name: "kafka+cassandra", args: func(t *testing.T) []string {
+			ns := fmt.Sprintf("e2e_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000)
+			return []string{"--kafka", kafka, "--cassandra", cass, "--keyspace", ns,
+				"--topic-prefix", ns + ".", "--group", ns, "--consistency", "ONE", "--partitions", "4"}
+		}})
+	case kafka != "" || cass != "":
 		t.Fatal("set both LENTA_TEST_KAFKA and LENTA_TEST_CASSANDRA, or neither")
+	default:
+		t.Log("LENTA_TEST_KAFKA/LENTA_TEST_CASSANDRA not set: real-backend runs skipped (make test runs them)")
 	}
-	ns := fmt.Sprintf("e2e_%s_%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_")), time.Now().UnixNano()%1_000_000)
-	return []string{"--kafka", kafka, "--cassandra", cass, "--keyspace", ns, "--topic-prefix", ns,
-		"--consistency", "ONE"}
+	return out
+}
+
+// eachBackend runs test once per backend.
+func eachBackend(t *testing.T, test func(t *testing.T, args []string)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { test(t, b.args(t)) })
+	}
 }
 
 // ev builds an event map in the wire format.
@@ -46,9 +65,10 @@ func (s *scenario) add(e ev) ev {
 	return e
 }
 
-func TestFeedSemantics(t *testing.T) {
-	args := append(backendArgs(t), "--large-threshold", "3")
-	f := startFeedd(t, args...)
+func TestFeedSemantics(t *testing.T) { eachBackend(t, feedSemantics) }
+
+func feedSemantics(t *testing.T, args []string) {
+	f := startFeedd(t, append(args, "--large-threshold", "3")...)
 	now := time.Now().UnixMilli()
 	s := &scenario{base: now - 10*60_000}
 	const (

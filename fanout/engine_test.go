@@ -2,6 +2,7 @@ package fanout_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,5 +87,64 @@ func TestClassAggregate(t *testing.T) {
 	}
 	if len(items) != 2 || items[0].Type != "class" || items[0].ActorCount != 2 || items[0].ClassCount != 2 {
 		t.Fatalf("feed of 1: %+v", items)
+	}
+}
+
+// forgetful is a ledger that never remembers: every re-delivery is applied
+// again, so this proves idempotency by construction.
+type forgetful struct{}
+
+func (forgetful) Seen(_ context.Context, ids []string) ([]bool, error) {
+	return make([]bool, len(ids)), nil
+}
+func (forgetful) Record(context.Context, []string, int64) error { return nil }
+
+func TestReplayWithoutLedgerChangesNothing(t *testing.T) {
+	e := newEnv(t, fanout.Config{})
+	e.engine = fanout.NewEngine(e.st.Graph(), e.st.Objects(), e.st.Timelines(), forgetful{},
+		fanout.Config{Now: func() time.Time { return e.now }})
+	evs := []schema.Event{
+		{ID: "g1", Type: schema.Friend, Actor: 1, Target: 2},
+		{ID: "g2", Type: schema.Friend, Actor: 1, Target: 3},
+		{ID: "g3", Type: schema.Follow, Actor: 4, Target: 1},
+		{ID: "p1", Type: schema.Photo, Actor: 1, Object: "ph", Media: []string{"m"}},
+		{ID: "p2", Type: schema.Post, Actor: 2, Text: "hi"},
+		{ID: "c1", Type: schema.Class, Actor: 2, Target: 1, Object: "ph"},
+		{ID: "c2", Type: schema.Class, Actor: 3, Target: 1, Object: "ph"},
+		{ID: "u2", Type: schema.Unclass, Actor: 3, Target: 1, Object: "ph"},
+		{ID: "p3", Type: schema.Post, Actor: 1, Text: "to delete"},
+		{ID: "d3", Type: schema.Delete, Actor: 1, Object: "p3"},
+		{ID: "x1", Type: schema.Unfriend, Actor: 1, Target: 3},
+		{ID: "b1", Type: schema.Block, Actor: 4, Target: 2},
+	}
+	e.apply(evs...)
+	snapshot := func() string {
+		var s string
+		for u := int64(1); u <= 4; u++ {
+			s += fmt.Sprintf("%d: %+v\n", u, e.feed(u))
+		}
+		return s
+	}
+	before := snapshot()
+	if f1 := e.feed(1); len(f1) != 3 || f1[0].Type != "class" || f1[0].ActorCount != 1 || f1[0].ClassCount != 1 {
+		t.Fatalf("feed of 1 before replays: %+v", f1) // c1 aggregate, p2, own photo
+	}
+	if f4 := e.feed(4); len(f4) != 1 || f4[0].EventID != "p1" {
+		t.Fatalf("feed of 4 before replays: %+v", f4) // follows 1, blocked 2
+	}
+	for round := 0; round < 3; round++ {
+		e.apply(evs...) // in order again
+		rev := make([]schema.Event, len(evs))
+		for i := range evs {
+			rev[i] = evs[len(evs)-1-i]
+		}
+		e.apply(rev...) // and out of order
+		if after := snapshot(); after != before {
+			t.Fatalf("replay %d changed feeds:\nbefore:\n%s\nafter:\n%s", round, before, after)
+		}
+	}
+	counts, err := e.st.Objects().ClassCounts(context.Background(), []string{"ph"})
+	if err != nil || counts[0] != 1 {
+		t.Fatalf("class count after replays: %v %v", counts, err)
 	}
 }

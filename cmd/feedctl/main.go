@@ -36,6 +36,9 @@ var commands = map[string]command{
 	"token":   {"print a signed access token for a user (or a service)", cmdToken},
 	"publish": {"POST events from a file or stdin to /v1/events in batches", cmdPublish},
 	"feed":    {"fetch and print one page of a user's feed", cmdFeed},
+	"migrate": {"create the Cassandra keyspace and apply the CQL migrations (idempotent)", cmdMigrate},
+	"topics":  {"create the Kafka topics (idempotent)", cmdTopics},
+	"rewind":  {"replay the event topic: move the fan-out group to the oldest events", cmdRewind},
 }
 
 // usageError is a mistake on the command line: exit status 2.
