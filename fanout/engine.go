@@ -29,6 +29,32 @@ type Config struct {
 	TrimEvery int
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// Hooks are told about every event that took effect, in order.
+	Hooks []Hook
+}
+
+// Effect is what applying one event did, for the hooks.
+type Effect struct {
+	// Object is the object as stored: items, delete, live_end, and
+	// class/unclass when the object is known.
+	Object objects.Object
+	// Recipients are the users whose home timelines got an item (not its
+	// author), ascending; nil when the author is Large.
+	Recipients []int64
+	// Large: the author is merged at read time (hybrid fan-out).
+	Large bool
+	// Mark is the mark as stored after a class or unclass.
+	Mark objects.Mark
+	// applied is set by a handler when the event took effect (it was not
+	// stale, late or a no-op).
+	applied bool
+}
+
+// Hook reacts to events that took effect: notifications, ranking signals.
+// It must be idempotent, because a failed batch is retried whole and events
+// may be delivered again; an error fails the batch (it is retried).
+type Hook interface {
+	Applied(ctx context.Context, ev *schema.Event, eff *Effect) error
 }
 
 // Defaults.
@@ -115,6 +141,7 @@ type batch struct {
 	ids        []string
 	seen       map[string]struct{}
 	deliveries int
+	eff        Effect
 }
 
 func (b *batch) reset() {
@@ -201,6 +228,22 @@ func (e *Engine) flush(ctx context.Context, b *batch) error {
 }
 
 func (e *Engine) apply(ctx context.Context, b *batch, ev *schema.Event) error {
+	b.eff = Effect{}
+	if err := e.dispatch(ctx, b, ev); err != nil {
+		return err
+	}
+	if !b.eff.applied {
+		return nil
+	}
+	for _, h := range e.cfg.Hooks {
+		if err := h.Applied(ctx, ev, &b.eff); err != nil {
+			return fmt.Errorf("hook: %w", err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) dispatch(ctx context.Context, b *batch, ev *schema.Event) error {
 	switch ev.Type {
 	case schema.Post, schema.Photo, schema.Gift, schema.Live:
 		return e.item(ctx, b, ev)
@@ -209,7 +252,7 @@ func (e *Engine) apply(ctx context.Context, b *batch, ev *schema.Event) error {
 	case schema.Unclass:
 		return e.unclass(ctx, b, ev)
 	case schema.LiveEnd:
-		return e.liveEnd(ctx, ev)
+		return e.liveEnd(ctx, b, ev)
 	case schema.Delete:
 		return e.delete(ctx, b, ev)
 	case schema.Friend, schema.Unfriend:
@@ -262,9 +305,11 @@ func (e *Engine) item(ctx context.Context, b *batch, ev *schema.Event) error {
 		return reject("object %q is a tombstone owned by user %d", ev.Object, stored.Author)
 	}
 	if ev.TS < e.cfg.Now().Add(-e.cfg.Policy.MaxAge).UnixMilli() {
+		b.eff.Object, b.eff.applied = stored, true
 		return nil // kept as an object, too old for any timeline
 	}
 	entry := itemEntry(&stored)
+	b.eff.Object, b.eff.applied = stored, true
 	kind, group, _ := schema.ParseAudience(ev.Audience)
 	if kind == schema.ToPrivate {
 		if ev.Type != schema.Gift {
@@ -282,14 +327,16 @@ func (e *Engine) item(ctx context.Context, b *batch, ev *schema.Event) error {
 	}); err != nil {
 		return fmt.Errorf("write outbox: %w", err)
 	}
-	users, err := e.audience(ctx, ev.Actor, kind, group)
+	users, large, err := e.audienceOf(ctx, ev.Actor, kind, group)
 	if err != nil {
 		return err
 	}
+	b.eff.Large = large
 	if ev.Type == schema.Gift {
 		users = addSorted(users, ev.Target)
 	}
 	e.deliver(b, ev.ID, users, ev.Actor, entry)
+	b.eff.Recipients = users
 	return nil
 }
 
@@ -320,16 +367,27 @@ func (e *Engine) deliver(b *batch, eventID string, users []int64, skip int64, en
 // audience resolves who receives an author's item. Authors above the
 // hybrid threshold get nobody: their outbox is merged at read time.
 func (e *Engine) audience(ctx context.Context, author int64, kind schema.AudienceKind, group string) ([]int64, error) {
+	users, _, err := e.audienceOf(ctx, author, kind, group)
+	return users, err
+}
+
+// audienceOf is audience, also telling whether the author is large.
+func (e *Engine) audienceOf(ctx context.Context, author int64, kind schema.AudienceKind, group string) ([]int64, bool, error) {
 	size, err := e.graph.AudienceSize(ctx, author)
 	if err != nil {
-		return nil, fmt.Errorf("audience size: %w", err)
+		return nil, false, fmt.Errorf("audience size: %w", err)
 	}
 	if size > e.cfg.LargeThreshold {
 		if err := e.graph.MarkLarge(ctx, author); err != nil {
-			return nil, fmt.Errorf("mark large: %w", err)
+			return nil, false, fmt.Errorf("mark large: %w", err)
 		}
-		return nil, nil
+		return nil, true, nil
 	}
+	users, err := e.smallAudience(ctx, author, kind, group)
+	return users, false, err
+}
+
+func (e *Engine) smallAudience(ctx context.Context, author int64, kind schema.AudienceKind, group string) ([]int64, error) {
 	friends, err := e.graph.Friends(ctx, author)
 	if err != nil {
 		return nil, fmt.Errorf("friends: %w", err)
@@ -370,7 +428,11 @@ func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
 	}
 	// Only the class that turned the mark on has timeline rows: a later
 	// class while on, or a late copy after an unclass, adds nothing.
-	if !cur.On || cur.Since != ev.Stamp() || obj.Deleted {
+	if !cur.On || cur.Since != ev.Stamp() {
+		return nil
+	}
+	b.eff.Object, b.eff.Mark, b.eff.applied = obj, cur, true
+	if obj.Deleted {
 		return nil
 	}
 	if ev.TS < e.cfg.Now().Add(-e.cfg.Policy.MaxAge).UnixMilli() {
@@ -399,6 +461,7 @@ func (e *Engine) unclass(ctx context.Context, b *batch, ev *schema.Event) error 
 	if cur.On || cur.Stamp != ev.Stamp() || cur.Since.IsZero() {
 		return nil // a newer class stands, or nothing was ever on
 	}
+	b.eff.Mark, b.eff.applied = cur, true
 	if err := e.flush(ctx, b); err != nil {
 		return err
 	}
@@ -418,7 +481,7 @@ func (e *Engine) unclass(ctx context.Context, b *batch, ev *schema.Event) error 
 }
 
 // liveEnd retires a broadcast: readers stop showing it at once.
-func (e *Engine) liveEnd(ctx context.Context, ev *schema.Event) error {
+func (e *Engine) liveEnd(ctx context.Context, b *batch, ev *schema.Event) error {
 	objs, err := e.objects.Get(ctx, []string{ev.Object})
 	if err != nil {
 		return fmt.Errorf("read object: %w", err)
@@ -426,9 +489,11 @@ func (e *Engine) liveEnd(ctx context.Context, ev *schema.Event) error {
 	if o := objs[0]; o.Exists() && (o.Author != ev.Actor || o.Type != schema.Live) {
 		return reject("object %q is not a broadcast of user %d", ev.Object, ev.Actor)
 	}
-	if _, err := e.objects.End(ctx, ev.Object, ev.Actor, ev.Stamp()); err != nil {
+	obj, err := e.objects.End(ctx, ev.Object, ev.Actor, ev.Stamp())
+	if err != nil {
 		return fmt.Errorf("end broadcast: %w", err)
 	}
+	b.eff.Object, b.eff.applied = obj, true
 	return nil
 }
 
@@ -446,6 +511,7 @@ func (e *Engine) delete(ctx context.Context, b *batch, ev *schema.Event) error {
 	if err != nil {
 		return fmt.Errorf("delete object: %w", err)
 	}
+	b.eff.Object, b.eff.applied = obj, true
 	if !obj.Exists() {
 		return nil // a tombstone: the object, if it ever comes, stays hidden
 	}
@@ -517,6 +583,7 @@ func (e *Engine) friend(ctx context.Context, b *batch, ev *schema.Event, on bool
 	}); err != nil {
 		return fmt.Errorf("set friend edges: %w", err)
 	}
+	b.eff.applied = true
 	if on {
 		if err := e.merge(ctx, b, a, t, true); err != nil {
 			return err
@@ -547,6 +614,7 @@ func (e *Engine) follow(ctx context.Context, b *batch, ev *schema.Event, on bool
 	if err := e.graph.SetEdges(ctx, []graph.Edge{{Rel: graph.Follow, From: a, To: t, On: on, Stamp: at}}); err != nil {
 		return fmt.Errorf("set follow edge: %w", err)
 	}
+	b.eff.applied = true
 	if on {
 		return e.merge(ctx, b, a, t, false)
 	}
@@ -570,6 +638,7 @@ func (e *Engine) block(ctx context.Context, b *batch, ev *schema.Event, on bool)
 	if err := e.graph.SetEdges(ctx, edges); err != nil {
 		return fmt.Errorf("set block edges: %w", err)
 	}
+	b.eff.applied = true
 	if !on {
 		return nil
 	}
@@ -588,6 +657,7 @@ func (e *Engine) group(ctx context.Context, b *batch, ev *schema.Event, on bool)
 	if err := e.graph.SetEdges(ctx, []graph.Edge{{Rel: graph.Member, From: a, To: t, Group: g, On: on, Stamp: at}}); err != nil {
 		return fmt.Errorf("set group edge: %w", err)
 	}
+	b.eff.applied = true
 	if on {
 		return nil // only later items go to the group
 	}

@@ -3,6 +3,7 @@ package fanout_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,36 @@ func TestReplayWithoutLedgerChangesNothing(t *testing.T) {
 	counts, err := e.st.Objects().ClassCounts(context.Background(), []string{"ph"})
 	if err != nil || counts[0] != 1 {
 		t.Fatalf("class count after replays: %v %v", counts, err)
+	}
+}
+
+type recorder struct{ got []string }
+
+func (r *recorder) Applied(_ context.Context, ev *schema.Event, eff *fanout.Effect) error {
+	r.got = append(r.got, fmt.Sprintf("%s:%v:%v", ev.ID, eff.Recipients, eff.Mark.On))
+	return nil
+}
+
+func TestHooksSeeOnlyEventsThatTookEffect(t *testing.T) {
+	rec := &recorder{}
+	e := newEnv(t, fanout.Config{})
+	e.engine = fanout.NewEngine(e.st.Graph(), e.st.Objects(), e.st.Timelines(), forgetful{},
+		fanout.Config{Now: func() time.Time { return e.now }, Hooks: []fanout.Hook{rec}})
+	evs := []schema.Event{
+		{ID: "g1", Type: schema.Friend, Actor: 1, Target: 2},
+		{ID: "p1", Type: schema.Post, Actor: 1, Text: "x"},
+		{ID: "c1", Type: schema.Class, Actor: 2, Target: 1, Object: "p1"},
+		{ID: "c2", Type: schema.Class, Actor: 2, Target: 1, Object: "p1"}, // already on: no effect
+		{ID: "u1", Type: schema.Unclass, Actor: 2, Target: 1, Object: "p1"},
+	}
+	e.apply(evs...)
+	want := "g1:[]:false p1:[2]:false c1:[]:true u1:[]:false"
+	if got := strings.Join(rec.got, " "); got != want {
+		t.Fatalf("hooks saw %q, want %q", got, want)
+	}
+	rec.got = nil
+	e.apply(evs[2]) // a late copy of c1 after its unclass: stale
+	if len(rec.got) != 0 {
+		t.Fatalf("hooks saw a stale event: %v", rec.got)
 	}
 }
