@@ -400,7 +400,7 @@ func (e *Engine) smallAudience(ctx context.Context, author int64, kind schema.Au
 		if err != nil {
 			return nil, fmt.Errorf("group members: %w", err)
 		}
-		return intersectSorted(members, friends), nil
+		return graph.Intersect(members, friends), nil
 	case schema.ToPrivate:
 		return nil, nil
 	}
@@ -408,7 +408,7 @@ func (e *Engine) smallAudience(ctx context.Context, author int64, kind schema.Au
 	if err != nil {
 		return nil, fmt.Errorf("followers: %w", err)
 	}
-	return unionSorted(friends, followers), nil
+	return graph.Union(friends, followers), nil
 }
 
 // class records a Class! and shows it to the marker's friends.
@@ -757,49 +757,4 @@ func addSorted(s []int64, u int64) []int64 {
 		return s
 	}
 	return slices.Insert(slices.Clip(s), i, u)
-}
-
-func unionSorted(a, b []int64) []int64 {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make([]int64, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			out = append(out, a[i])
-			i++
-		case a[i] > b[j]:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
-}
-
-func intersectSorted(a, b []int64) []int64 {
-	var out []int64
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	return out
 }

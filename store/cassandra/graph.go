@@ -335,36 +335,8 @@ func (g *GraphStore) Relations(ctx context.Context, user int64) (graph.Relations
 	if err != nil {
 		return graph.Relations{User: user}, err
 	}
-	r.Blocked = mergeSorted(blocks, blockers)
+	r.Blocked = graph.Union(blocks, blockers)
 	return r, nil
-}
-
-// mergeSorted merges two ascending lists into one without duplicates.
-func mergeSorted(a, b []int64) []int64 {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make([]int64, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			out = append(out, a[i])
-			i++
-		case a[i] > b[j]:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
 }
 
 // AudienceSize is n(user, friend) + n(user, followed-by): two static reads.

@@ -312,36 +312,8 @@ func (g *GraphStore) Relations(ctx context.Context, user int64) (r graph.Relatio
 	if err != nil {
 		return r, err
 	}
-	r.Blocked = mergeSorted(blocks, blockers)
+	r.Blocked = graph.Union(blocks, blockers)
 	return r, nil
-}
-
-// mergeSorted merges two ascending lists into one without duplicates.
-func mergeSorted(a, b []int64) []int64 {
-	if len(b) == 0 {
-		return a
-	}
-	if len(a) == 0 {
-		return b
-	}
-	out := make([]int64, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			out = append(out, a[i])
-			i++
-		case a[i] > b[j]:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
 }
 
 // AudienceSize is the number of friends plus followers of the user.
