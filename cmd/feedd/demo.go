@@ -12,8 +12,10 @@ import (
 
 // seedDemo publishes a small network: six people, a community, posts,
 // photos, Class marks, a gift and a live broadcast. Event ids are fixed,
-// so seeding twice changes nothing.
-func seedDemo(ctx context.Context, p fanout.Publisher, log *slog.Logger) error {
+// so seeding twice changes nothing. Events of different actors have no
+// order between them, so the graph is published first and the items only
+// once the ledger shows it applied, as it would be in life.
+func seedDemo(ctx context.Context, p fanout.Publisher, ledger fanout.Ledger, log *slog.Logger) error {
 	now := time.Now().UnixMilli()
 	n := int64(0)
 	e := func(ev schema.Event) schema.Event {
@@ -51,9 +53,49 @@ func seedDemo(ctx context.Context, p fanout.Publisher, log *slog.Logger) error {
 			return fmt.Errorf("demo event: %w", err)
 		}
 	}
-	if err := p.Publish(ctx, evs); err != nil {
+	graphEvents := 0
+	for graphEvents < len(evs) && evs[graphEvents].Type.IsGraph() {
+		graphEvents++
+	}
+	if err := p.Publish(ctx, evs[:graphEvents]); err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	ids := make([]string, graphEvents)
+	for i := range ids {
+		ids[i] = evs[i].ID
+	}
+	if err := waitApplied(ctx, ledger, ids, 60*time.Second); err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	if err := p.Publish(ctx, evs[graphEvents:]); err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
 	log.Info("demo network seeded", "events", len(evs), "users", "1 anna, 2 boris, 3 vera, 4 gleb, 5 dasha, 6 zhenya, 100 club")
 	return nil
+}
+
+// waitApplied polls the ledger until every id is applied.
+func waitApplied(ctx context.Context, ledger fanout.Ledger, ids []string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		seen, err := ledger.Seen(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		all := true
+		for _, s := range seen {
+			all = all && s
+		}
+		if all {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the graph events were not applied within %v (is a fan-out worker running?)", limit)
+		case <-tick.C:
+		}
+	}
 }

@@ -211,7 +211,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		if !rl.ingest {
 			return errors.New("--demo needs the ingest role")
 		}
-		if err := seedDemo(ctx, b.publisher, log); err != nil {
+		if err := seedDemo(ctx, b.publisher, b.stores.ledger, log); err != nil {
 			return err
 		}
 	}
