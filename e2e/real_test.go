@@ -129,12 +129,22 @@ func TestTwoWorkersShareAndHandOver(t *testing.T) {
 			"ts": now - 50_000 + int64(i)})
 		want = append(want, id)
 	}
-	front.publish(items[:len(items)/2]...)
-	waitFor(t, 60*time.Second, func() bool {
+	// Trickle posts until both workers have applied some (the second may
+	// join the group only after the first has taken every partition), then
+	// publish the rest and stop one worker while they are in flight.
+	both := func() bool {
 		return w1.metric("lenta_fanout_events_applied_total") > 0 && w2.metric("lenta_fanout_events_applied_total") > 0
-	}, "both workers apply events")
-	// Stop one worker while the second half is in flight.
-	front.publish(items[len(items)/2:]...)
+	}
+	sent := 0
+	for deadline := time.Now().Add(90 * time.Second); !both(); {
+		if time.Now().After(deadline) || sent >= len(items)-40 {
+			t.Fatalf("the two workers did not both apply events (sent %d)", sent)
+		}
+		front.publish(items[sent : sent+10]...)
+		sent += 10
+		time.Sleep(200 * time.Millisecond)
+	}
+	front.publish(items[sent:]...)
 	w1.stop()
 	waitFor(t, 90*time.Second, func() bool { return len(walk(front, reader)) >= len(want) }, "all posts visible")
 	got := walk(front, reader)
