@@ -202,10 +202,11 @@ type page struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// feedPage reads one page of user's feed.
+// feedPage reads one page of user's feed, newest first (order=recent: the
+// default order is ranked, see ranked_test.go).
 func (f *feedd) feedPage(user int64, limit int, cursor string) page {
 	f.t.Helper()
-	path := "/v1/feed?limit=" + strconv.Itoa(limit)
+	path := "/v1/feed?order=recent&limit=" + strconv.Itoa(limit)
 	if cursor != "" {
 		path += "&cursor=" + cursor
 	}

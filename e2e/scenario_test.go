@@ -162,7 +162,7 @@ func feedSemantics(t *testing.T, args []string) {
 		"tampered": annaCursor[:len(annaCursor)-2] + "AA",
 		"garbage":  "not-a-cursor!",
 	} {
-		code, body := f.do("GET", "/v1/feed?limit=2&cursor="+c, token(t, boris, false), "", nil)
+		code, body := f.do("GET", "/v1/feed?order=recent&limit=2&cursor="+c, token(t, boris, false), "", nil)
 		if code != http.StatusBadRequest || !strings.Contains(string(body), "cursor") {
 			t.Fatalf("%s cursor: %d %s", name, code, body)
 		}

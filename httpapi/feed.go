@@ -20,7 +20,7 @@ type feedBody struct {
 // noItems makes an empty page encode as [] rather than null.
 var noItems = []timeline.Item{}
 
-// getFeed is GET /v1/feed?limit=N&cursor=C[&user=ID].
+// getFeed is GET /v1/feed?limit=N&cursor=C[&user=ID][&order=ranked|recent][&explain=1].
 func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 	if s.cfg.Feed == nil {
 		s.fail(ctx, f, fasthttp.StatusNotFound, codeNotFound, "the feed is not served by this process", -1)
@@ -54,6 +54,12 @@ func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 			return
 		}
 		limit = n
+	}
+	if ranked, explain, ok := s.feedOrder(ctx, f); !ok {
+		return
+	} else if ranked {
+		s.getRanked(ctx, f, viewer, limit, explain)
+		return
 	}
 	var after timeline.Position
 	if c := args.Peek("cursor"); len(c) > 0 {

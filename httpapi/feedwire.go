@@ -50,7 +50,7 @@ func (w *msgpackWriter) int(n int64)  { w.keep(w.enc.EncodeInt(n)) }
 func (w *msgpackWriter) item(it *timeline.Item) {
 	n := 6 // event_id, type, actor, object, ts, class_count are always written
 	for _, present := range [...]bool{it.Owner != 0, it.Audience != "", it.Text != "", len(it.Media) > 0,
-		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != ""} {
+		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil} {
 		if present {
 			n++
 		}
@@ -109,5 +109,17 @@ func (w *msgpackWriter) item(it *timeline.Item) {
 	if it.ObjectType != "" {
 		w.str("object_type")
 		w.str(it.ObjectType)
+	}
+	if x := it.Explain; x != nil {
+		w.str("explain")
+		w.mapLen(7)
+		for _, kv := range [...]struct {
+			k string
+			v float64
+		}{{"score", x.Score}, {"type_weight", x.TypeWeight}, {"live_boost", x.LiveBoost}, {"affinity", x.Affinity},
+			{"freshness", x.Freshness}, {"engagement", x.Engagement}, {"diversity", x.Diversity}} {
+			w.str(kv.k)
+			w.keep(w.enc.EncodeFloat64(kv.v))
+		}
 	}
 }

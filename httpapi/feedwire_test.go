@@ -22,6 +22,15 @@ func fillAll(t *testing.T, v reflect.Value) {
 			f.SetInt(int64(1000 + i*100_000))
 		case reflect.Bool:
 			f.SetBool(true)
+		case reflect.Float64:
+			f.SetFloat(float64(i) + 0.25)
+		case reflect.Pointer:
+			if f.Type().Elem().Kind() != reflect.Struct {
+				t.Fatalf("fillAll: unhandled pointer to %s", f.Type().Elem().Kind())
+			}
+			p := reflect.New(f.Type().Elem())
+			fillAll(t, p.Elem())
+			f.Set(p)
 		case reflect.Slice:
 			s := reflect.MakeSlice(f.Type(), 2, 2)
 			for j := range 2 {

@@ -125,6 +125,11 @@ func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit i
 	if limit <= 0 || limit > MaxPageLimit {
 		return Page{}, fmt.Errorf("limit %d is outside 1..%d", limit, MaxPageLimit)
 	}
+	return r.page(ctx, viewer, after, limit)
+}
+
+// page is Page without the bound on limit (Window reads more than a page).
+func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit int) (Page, error) {
 	rel, err := r.graph.Relations(ctx, viewer)
 	if err != nil {
 		return Page{}, fmt.Errorf("relations of %d: %w", viewer, err)
@@ -163,7 +168,7 @@ func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit i
 				continue
 			}
 			seen[e.ID] = struct{}{}
-			c, keep, err := r.screen(ctx, &rel, viewer, e)
+			c, keep, err := r.screen(ctx, &rel, viewer, e, false)
 			if err != nil {
 				return Page{}, err
 			}
@@ -227,8 +232,9 @@ func (r *Reader) next(ctx context.Context, srcs []*source, chunk int) (Entry, bo
 
 // screen applies the filters that need no content: blocks, audiences and
 // the Class aggregation rule (a class row shows only if it is the newest
-// valid marker of its object).
-func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry) (candidate, bool, error) {
+// valid marker of its object; pinned, as when re-reading a ranked snapshot,
+// it shows while any valid marker is left).
+func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry, pinned bool) (candidate, bool, error) {
 	c := candidate{e: e}
 	if rel.IsBlocked(e.Actor) || (e.Owner != 0 && rel.IsBlocked(e.Owner)) {
 		return c, false, nil
@@ -253,7 +259,7 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 			}
 			return cmp.Compare(b.EventID, a.EventID)
 		})
-		if len(valid) == 0 || valid[0].EventID != e.ID {
+		if len(valid) == 0 || (!pinned && valid[0].EventID != e.ID) {
 			return c, false, nil
 		}
 		c.markers = valid

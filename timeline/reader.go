@@ -24,6 +24,8 @@ type Item struct {
 	ActorCount int     `json:"actor_count,omitempty" msgpack:"actor_count,omitempty"`
 	// ObjectType is the type of the object a Class aggregate points at.
 	ObjectType string `json:"object_type,omitempty" msgpack:"object_type,omitempty"`
+	// Explain is set on ranked pages read with explain=1.
+	Explain *Explain `json:"explain,omitempty" msgpack:"explain,omitempty"`
 }
 
 // MaxAggActors is how many markers a Class aggregate lists by name.

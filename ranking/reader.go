@@ -1,0 +1,238 @@
+package ranking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lenta-dev/lenta/timeline"
+)
+
+// ErrExpired is returned for a ranked cursor whose snapshot is gone (older
+// than Config.SnapshotTTL): the client reloads the feed from the top.
+var ErrExpired = errors.New("ranked cursor expired: reload the feed from the top")
+
+// Timeline is what the ranked reader needs of timeline.Reader.
+type Timeline interface {
+	Window(ctx context.Context, viewer int64, n int) ([]timeline.Item, timeline.Position, error)
+	Hydrate(ctx context.Context, viewer int64, entries []timeline.Entry) ([]timeline.Item, error)
+	Page(ctx context.Context, viewer int64, after timeline.Position, limit int) (timeline.Page, error)
+}
+
+// Page is one ranked page; Next is the cursor of the next one ("" at the
+// end).
+type Page struct {
+	Items []timeline.Item
+	Next  string
+}
+
+// Feed serves ranked pages. Reader implements it.
+type Feed interface {
+	Ranked(ctx context.Context, viewer int64, cursor string, limit int, explain bool) (Page, error)
+}
+
+// Reader serves the ranked feed: the first page ranks the candidate window
+// and stores the rest of the order as a snapshot; cursors walk the
+// snapshot, then the timeline past the window in timeline order. It is
+// safe for concurrent use.
+type Reader struct {
+	tl      Timeline
+	aff     AffinityStore
+	snaps   SnapshotStore
+	cursors *Cursors
+	rk      *Ranker
+	now     func() time.Time
+	pool    sync.Pool // *readScratch
+}
+
+// readScratch is one read's reusable memory.
+type readScratch struct {
+	table affinityTable
+	sums  []float64
+	rank  rankScratch
+	buf   []byte
+	ents  []timeline.Entry
+	xs    []timeline.Explain
+}
+
+// NewReader wires a ranked reader; now may be nil (time.Now).
+func NewReader(tl Timeline, aff AffinityStore, snaps SnapshotStore, cursors *Cursors, rk *Ranker, now func() time.Time) *Reader {
+	if now == nil {
+		now = time.Now
+	}
+	r := &Reader{tl: tl, aff: aff, snaps: snaps, cursors: cursors, rk: rk, now: now}
+	r.pool.New = func() any { return &readScratch{} }
+	return r
+}
+
+var _ Feed = (*Reader)(nil)
+
+// Ranked returns up to limit items of viewer's ranked feed, from the top
+// (cursor "") or from a cursor a previous page returned. With explain each
+// ranked item carries its score and factors.
+func (r *Reader) Ranked(ctx context.Context, viewer int64, cursor string, limit int, explain bool) (Page, error) {
+	if limit <= 0 || limit > timeline.MaxPageLimit {
+		return Page{}, fmt.Errorf("limit %d is outside 1..%d", limit, timeline.MaxPageLimit)
+	}
+	if cursor == "" {
+		return r.first(ctx, viewer, limit, explain)
+	}
+	c, err := r.cursors.Decode(viewer, cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	if c.Snapshot == 0 {
+		return r.tail(ctx, viewer, c.Tail, limit)
+	}
+	return r.fromSnapshot(ctx, viewer, c, limit, explain)
+}
+
+func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain bool) (Page, error) {
+	items, tail, err := r.tl.Window(ctx, viewer, r.rk.cfg.Window)
+	if err != nil {
+		return Page{}, fmt.Errorf("ranked candidates: %w", err)
+	}
+	now := r.now().UnixMilli()
+	sc := r.pool.Get().(*readScratch)
+	defer r.pool.Put(sc)
+
+	// Affinities: one batched read for every user the candidates name.
+	t := &sc.table
+	t.reset()
+	for i := range items {
+		relatedUsers(&items[i], func(u int64) {
+			if u != viewer {
+				t.users = append(t.users, u)
+			}
+		})
+	}
+	slices.Sort(t.users)
+	t.users = slices.Compact(t.users)
+	if err := t.load(ctx, r.aff, r.rk, viewer, now); err != nil {
+		return Page{}, err
+	}
+	sc.sums = slices.Grow(sc.sums[:0], len(items))[:len(items)]
+	for i := range items {
+		best := 0.0
+		relatedUsers(&items[i], func(u int64) { best = max(best, t.of(u)) })
+		sc.sums[i] = best
+	}
+	ranked := r.rk.rank(now, items, sc.sums, &sc.rank)
+
+	n := min(limit, len(ranked))
+	out := Page{Items: make([]timeline.Item, n)}
+	var xs []timeline.Explain
+	if explain {
+		xs = make([]timeline.Explain, n)
+	}
+	for i := range n {
+		out.Items[i] = items[ranked[i].Index]
+		if explain {
+			xs[i] = ranked[i].Explain
+			out.Items[i].Explain = &xs[i]
+		}
+	}
+	switch {
+	case len(ranked) > n:
+		sc.buf = appendSnapshot(sc.buf[:0], tail, items, ranked[n:])
+		if len(sc.buf) > MaxSnapshotBytes {
+			return Page{}, fmt.Errorf("ranked snapshot of %d bytes is over %d", len(sc.buf), MaxSnapshotBytes)
+		}
+		id := rand.Uint64() | 1 // never 0: 0 means "the tail"
+		expires := now + timeDur(r.rk.cfg.SnapshotTTL).Milliseconds()
+		if err := r.snaps.PutSnapshot(ctx, viewer, id, sc.buf, expires); err != nil {
+			return Page{}, fmt.Errorf("store ranked snapshot: %w", err)
+		}
+		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: id})
+	case !tail.IsTop():
+		out.Next = r.cursors.Encode(viewer, Cursor{Tail: tail})
+	}
+	if cap(sc.buf) > 256<<10 {
+		sc.buf = nil // do not pin a rare huge buffer in the pool
+	}
+	return out, nil
+}
+
+// fromSnapshot continues a ranked walk: the snapshot's entries from the
+// cursor's offset, re-checked and re-hydrated (an item deleted or ended
+// since is left out; nothing is repeated or skipped), in stored order.
+func (r *Reader) fromSnapshot(ctx context.Context, viewer int64, c Cursor, limit int, explain bool) (Page, error) {
+	sc := r.pool.Get().(*readScratch)
+	defer r.pool.Put(sc)
+	data, found, err := r.snaps.Snapshot(ctx, viewer, c.Snapshot, r.now().UnixMilli(), sc.buf[:0])
+	if err != nil {
+		return Page{}, fmt.Errorf("read ranked snapshot: %w", err)
+	}
+	sc.buf = data
+	if !found {
+		return Page{}, ErrExpired
+	}
+	var sr snapReader
+	if err := sr.init(data); err != nil {
+		return Page{}, err
+	}
+	if c.Offset > sr.count {
+		return Page{}, fmt.Errorf("%w: offset past the snapshot", timeline.ErrBadCursor)
+	}
+	for range c.Offset {
+		if err := sr.next(false, nil, nil); err != nil {
+			return Page{}, err
+		}
+	}
+	out := Page{Items: make([]timeline.Item, 0, limit)}
+	for len(out.Items) < limit && sr.read < sr.count {
+		need := min(limit-len(out.Items), sr.count-sr.read)
+		sc.ents = slices.Grow(sc.ents[:0], need)[:need]
+		sc.xs = slices.Grow(sc.xs[:0], need)[:need]
+		for i := range need {
+			if err := sr.next(true, &sc.ents[i], &sc.xs[i]); err != nil {
+				return Page{}, err
+			}
+		}
+		got, err := r.tl.Hydrate(ctx, viewer, sc.ents)
+		if err != nil {
+			return Page{}, fmt.Errorf("ranked page: %w", err)
+		}
+		// Hydrate keeps order and only drops: pair the survivors with
+		// their explain factors by event id.
+		j := 0
+		for _, it := range got {
+			for j < need && sc.ents[j].ID != it.EventID {
+				j++
+			}
+			if explain && j < need {
+				x := sc.xs[j]
+				it.Explain = &x
+			}
+			out.Items = append(out.Items, it)
+		}
+	}
+	clear(sc.ents) // drop string references before pooling
+	switch {
+	case sr.read < sr.count:
+		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: c.Snapshot, Offset: sr.read})
+	case !sr.tail.IsTop():
+		out.Next = r.cursors.Encode(viewer, Cursor{Tail: sr.tail})
+	}
+	if cap(sc.buf) > 256<<10 {
+		sc.buf = nil
+	}
+	return out, nil
+}
+
+// tail serves the feed past the ranked window, in timeline order.
+func (r *Reader) tail(ctx context.Context, viewer int64, after timeline.Position, limit int) (Page, error) {
+	p, err := r.tl.Page(ctx, viewer, after, limit)
+	if err != nil {
+		return Page{}, err
+	}
+	out := Page{Items: p.Items}
+	if !p.Next.IsTop() {
+		out.Next = r.cursors.Encode(viewer, Cursor{Tail: p.Next})
+	}
+	return out, nil
+}

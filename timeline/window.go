@@ -1,0 +1,71 @@
+package timeline
+
+import (
+	"context"
+	"fmt"
+)
+
+// MaxWindow bounds Window: the most candidates one ranked read assembles.
+const MaxWindow = 2000
+
+// Window returns up to n items of viewer's feed from the top, newest
+// first, filtered, aggregated and hydrated exactly as Page does: the
+// candidates a ranker orders. Tail is the position to continue after in
+// timeline order once those are used up; it is the top when the feed has
+// nothing older.
+func (r *Reader) Window(ctx context.Context, viewer int64, n int) (items []Item, tail Position, err error) {
+	if n <= 0 || n > MaxWindow {
+		return nil, Position{}, fmt.Errorf("window %d is outside 1..%d", n, MaxWindow)
+	}
+	p, err := r.page(ctx, viewer, Position{}, n)
+	if err != nil {
+		return nil, Position{}, err
+	}
+	return p.Items, p.Next, nil
+}
+
+// Hydrate re-reads entries that a reader returned before (a ranked
+// snapshot), in the given order: it applies today's filters (blocks,
+// audiences, deletions, ended broadcasts) and hydrates the survivors. A
+// Class aggregate stays while any of its markers is still valid, even if a
+// newer Class has moved the object's newest row, so a snapshot keeps
+// showing the object it listed.
+func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]Item, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	rel, err := r.graph.Relations(ctx, viewer)
+	if err != nil {
+		return nil, fmt.Errorf("relations of %d: %w", viewer, err)
+	}
+	cs := make([]candidate, 0, len(entries))
+	for _, e := range entries {
+		c, keep, err := r.screen(ctx, &rel, viewer, e, true)
+		if err != nil {
+			return nil, err
+		}
+		if keep {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	return r.hydrate(ctx, viewer, cs, r.cfg.Now().UnixMilli())
+}
+
+// ParseKind is the Kind named s (Kind.String's inverse); 0 if unknown.
+func ParseKind(s string) Kind {
+	for k := KindPost; k <= KindClass; k++ {
+		if kindNames[k] == s {
+			return k
+		}
+	}
+	return 0
+}
+
+// EntryOf is the timeline entry an item was made from.
+func EntryOf(it *Item) Entry {
+	return Entry{TS: it.TS, ID: it.EventID, Kind: ParseKind(it.Type), Actor: it.Actor, Object: it.Object,
+		Owner: it.Owner, Until: it.Until, Audience: it.Audience}
+}
