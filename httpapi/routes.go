@@ -16,6 +16,12 @@ const (
 	routeFeed
 	routeHealth
 	routeMetrics
+	routeNotifications
+	routeUnread
+	routeRead
+	routePushKey
+	routePushSubs
+	routePage
 	numRoutes
 )
 
@@ -28,18 +34,30 @@ const (
 )
 
 var routeNames = [numRoutes]string{
-	routeNotFound: "other",
-	routeEvents:   PathEvents,
-	routeFeed:     PathFeed,
-	routeHealth:   PathHealth,
-	routeMetrics:  PathMetrics,
+	routeNotFound:      "other",
+	routeEvents:        PathEvents,
+	routeFeed:          PathFeed,
+	routeHealth:        PathHealth,
+	routeMetrics:       PathMetrics,
+	routeNotifications: PathNotifications,
+	routeUnread:        PathUnread,
+	routeRead:          PathRead,
+	routePushKey:       PathPushKey,
+	routePushSubs:      PathPushSubs,
+	routePage:          "page",
 }
 
 var routeAllow = [numRoutes]string{
-	routeEvents:  fasthttp.MethodPost,
-	routeFeed:    "GET, HEAD",
-	routeHealth:  "GET, HEAD",
-	routeMetrics: "GET, HEAD",
+	routeEvents:        fasthttp.MethodPost,
+	routeFeed:          "GET, HEAD",
+	routeHealth:        "GET, HEAD",
+	routeMetrics:       "GET, HEAD",
+	routeNotifications: "GET, HEAD",
+	routeUnread:        "GET, HEAD",
+	routeRead:          fasthttp.MethodPost,
+	routePushKey:       "GET, HEAD",
+	routePushSubs:      "GET, HEAD, POST, DELETE",
+	routePage:          "GET, HEAD",
 }
 
 type route struct {
@@ -50,8 +68,11 @@ type route struct {
 }
 
 func (r *route) allows(ctx *fasthttp.RequestCtx) bool {
-	if r.id == routeEvents {
+	switch r.id {
+	case routeEvents, routeRead:
 		return ctx.IsPost()
+	case routePushSubs:
+		return ctx.IsPost() || ctx.IsDelete() || ctx.IsGet() || ctx.IsHead()
 	}
 	return ctx.IsGet() || ctx.IsHead()
 }
@@ -68,6 +89,19 @@ func lookup(path []byte) routeID {
 		return routeHealth
 	case PathMetrics:
 		return routeMetrics
+	case PathNotifications:
+		return routeNotifications
+	case PathUnread:
+		return routeUnread
+	case PathRead:
+		return routeRead
+	case PathPushKey:
+		return routePushKey
+	case PathPushSubs:
+		return routePushSubs
+	}
+	if isPagePath(path) {
+		return routePage
 	}
 	return routeNotFound
 }

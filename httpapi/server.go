@@ -14,6 +14,7 @@ import (
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -40,7 +41,12 @@ type Config struct {
 	Publisher fanout.Publisher
 	Feed      timeline.Feed
 	Cursors   *timeline.Cursors
-	Tokens    *auth.Tokens
+	// Ranked, if set, serves GET /v1/feed ranked (the default order;
+	// order=recent reads Feed). Nil: the feed is newest first only.
+	Ranked ranking.Feed
+	// Notify, if set, serves notifications, Web Push and the page.
+	Notify *NotifyConfig
+	Tokens *auth.Tokens
 	// Metrics receives the HTTP and ingest metrics and serves /metrics; a
 	// private registry is made when nil.
 	Metrics *metrics.Registry
@@ -283,6 +289,18 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, r *route, f format) {
 		s.health(ctx, f)
 	case routeMetrics:
 		s.cfg.Metrics.Handler()(ctx)
+	case routeNotifications:
+		s.getNotifications(ctx, f)
+	case routeUnread:
+		s.getUnread(ctx, f)
+	case routeRead:
+		s.postRead(ctx, f)
+	case routePushKey:
+		s.getPushKey(ctx, f)
+	case routePushSubs:
+		s.pushSubscriptions(ctx, f)
+	case routePage:
+		s.getPage(ctx, f)
 	}
 }
 

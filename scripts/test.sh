@@ -20,6 +20,17 @@ if ! command -v kcat >/dev/null 2>&1; then
   fi
 fi
 
+# Debian's chromium drives the browser test (e2e/browser_test.go).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium (Debian package)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing and cannot be installed here; install it (apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
 started_here=0
 if ! bash scripts/services.sh status >/dev/null 2>&1; then
   say "starting Kafka and Cassandra"

@@ -23,6 +23,8 @@ type stores struct {
 	objects   objects.Store
 	timelines timeline.Store
 	ledger    fanout.Ledger
+	ranking   rankingStore
+	notify    notifyStore
 }
 
 // openEmbedded opens the Pebble store and its durable event log in o.data.
@@ -47,7 +49,7 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 	}
 	b := &backend{
 		name:      "embedded (" + o.data + ")",
-		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger()},
+		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
 		publisher: evlog,
 		dead:      st.DeadLetters(),
 		consume: func(ctx context.Context, process func(context.Context, [][]byte) error) error {

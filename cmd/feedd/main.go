@@ -26,6 +26,7 @@ import (
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -48,6 +49,8 @@ type options struct {
 	demo           bool
 	migrate        bool
 	logLevel       string
+	rankingConfig  string
+	push           pushOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -71,6 +74,8 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.demo, "demo", false, "seed a small demo network (idempotent)")
 	fs.BoolVar(&o.migrate, "migrate", true, "on Kafka + Cassandra: create the topics and apply the CQL migrations at start (idempotent)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.rankingConfig, "ranking-config", "", "JSON file of ranking weights (docs/ranking.md); unset: the defaults")
+	addPushFlags(fs, &o.push)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -189,8 +194,18 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}()
 	reg := metrics.New()
 	reg.SetLagFunc(b.lagValue)
+	ranker, err := loadRanker(o.rankingConfig)
+	if err != nil {
+		return err
+	}
+	nt, err := setupNotify(ctx, o, b, secret, log)
+	if err != nil {
+		return err
+	}
+	defer nt.close()
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
-		LargeThreshold: o.largeThreshold, Policy: policy})
+		LargeThreshold: o.largeThreshold, Policy: policy,
+		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: reg, Log: log}
 	reader := timeline.NewReader(b.stores.timelines, b.stores.graph, b.stores.objects, timeline.ReaderConfig{Policy: policy})
 
@@ -207,6 +222,13 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 			}
 		}()
 	}
+	if rl.push {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = nt.sender.Run(workCtx) // returns workCtx's error when stopped
+		}()
+	}
 	if o.demo {
 		if !rl.ingest {
 			return errors.New("--demo needs the ingest role")
@@ -219,10 +241,12 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Publisher: publisherFor(rl, b.publisher),
 		Feed:      feedFor(rl, reader),
 		Cursors:   timeline.NewCursors(secret),
+		Ranked:    rankedFor(rl, ranking.NewReader(reader, b.stores.ranking, b.stores.ranking, ranking.NewCursors(secret), ranker, nil)),
 		Tokens:    tokens,
 		Metrics:   reg,
 		Log:       log,
 		Health:    b.health,
+		Notify:    nt.http,
 	})
 	if err != nil {
 		return err

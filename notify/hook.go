@@ -1,0 +1,237 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/schema"
+)
+
+// Push TTLs by kind: how long a notification is worth delivering. A
+// broadcast's lasts until it ends.
+const (
+	ClassTTL  = 6 * time.Hour
+	GiftTTL   = 24 * time.Hour
+	FriendTTL = 12 * time.Hour
+	FollowTTL = 12 * time.Hour
+)
+
+// ttlOf is the push deadline (unix ms) of an activity.
+func deadlineOf(a *Activity) int64 {
+	switch a.Kind {
+	case KindLive:
+		return a.Until
+	case KindGift:
+		return a.TS + GiftTTL.Milliseconds()
+	case KindFriend:
+		return a.TS + FriendTTL.Milliseconds()
+	case KindFollow:
+		return a.TS + FollowTTL.Milliseconds()
+	}
+	return a.TS + ClassTTL.Milliseconds()
+}
+
+// Shards is the number of push queue shards (user % Shards).
+const Shards = 16
+
+// CoalesceWindow: activities of one group queued within the same window
+// become one push task.
+const CoalesceWindow = 2 * time.Second
+
+// HookConfig wires a Hook.
+type HookConfig struct {
+	Inbox *Inbox
+	// Queue gets a push task per new notification; nil queues nothing.
+	Queue Queue
+	// Graph reads blocks and, for authors above the hybrid threshold, the
+	// audience of a broadcast.
+	Graph graph.Store
+	// LiveCap bounds how many users a large author's broadcast notifies
+	// (default 100,000).
+	LiveCap int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Hook fills inboxes and the push queue from applied events. It runs
+// inside the fan-out (fanout.Config.Hooks) and is idempotent: activities
+// are keyed by (user, group, actor) and a re-applied event finds its own.
+type Hook struct {
+	cfg HookConfig
+}
+
+var _ fanout.Hook = (*Hook)(nil)
+
+// NewHook makes a Hook.
+func NewHook(cfg HookConfig) *Hook {
+	if cfg.LiveCap <= 0 {
+		cfg.LiveCap = 100_000
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Hook{cfg: cfg}
+}
+
+// Applied implements fanout.Hook.
+func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect) error {
+	switch ev.Type {
+	case schema.Class:
+		if !eff.Mark.On || eff.Mark.Owner == ev.Actor || (eff.Object.Exists() && eff.Object.Deleted) {
+			return nil
+		}
+		return h.single(ctx, ev, Activity{User: eff.Mark.Owner, Kind: KindClass, Object: ev.Object,
+			Group: GroupKey(KindClass, ev.Object, ev.TS)})
+	case schema.Unclass:
+		m := eff.Mark
+		if m.On || m.Owner == 0 || m.Since.IsZero() {
+			return nil
+		}
+		return h.cfg.Inbox.Retract(ctx, m.Owner, GroupKey(KindClass, m.Object, m.Since.TS), ev.Actor)
+	case schema.Gift:
+		return h.single(ctx, ev, Activity{User: ev.Target, Kind: KindGift, Object: ev.Object,
+			Group: GroupKey(KindGift, ev.Object, ev.TS)})
+	case schema.Friend:
+		return h.single(ctx, ev, Activity{User: ev.Target, Kind: KindFriend,
+			Group: GroupKey(KindFriend, "", ev.TS)})
+	case schema.Follow:
+		return h.single(ctx, ev, Activity{User: ev.Target, Kind: KindFollow,
+			Group: GroupKey(KindFollow, "", ev.TS)})
+	case schema.Live:
+		return h.live(ctx, ev, eff)
+	}
+	return nil
+}
+
+// single adds a one-recipient activity unless a block stands between the
+// two users, and queues its push when it is new.
+func (h *Hook) single(ctx context.Context, ev *schema.Event, a Activity) error {
+	if a.User == 0 || a.User == ev.Actor {
+		return nil
+	}
+	a.Actor, a.TS, a.EventID = ev.Actor, ev.TS, ev.ID
+	blocked, err := h.blocked(ctx, a.User, ev.Actor)
+	if err != nil || blocked {
+		return err
+	}
+	added, err := h.cfg.Inbox.Add(ctx, a)
+	if err != nil || !added {
+		return err
+	}
+	return h.enqueue(ctx, []Activity{a})
+}
+
+func (h *Hook) blocked(ctx context.Context, a, b int64) (bool, error) {
+	if h.cfg.Graph == nil {
+		return false, nil
+	}
+	for _, p := range [2][2]int64{{a, b}, {b, a}} {
+		e, err := h.cfg.Graph.Edge(ctx, graph.Block, p[0], p[1], "")
+		if err != nil {
+			return false, fmt.Errorf("notify: read block edge: %w", err)
+		}
+		if e.On {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// live notifies a broadcast's audience: the users whose feeds got it. For
+// an author above the hybrid threshold (Recipients nil) a public
+// broadcast goes to friends and followers read from the graph, at most
+// LiveCap of them (the rest see it in their feeds only); a narrower one is
+// not pushed.
+func (h *Hook) live(ctx context.Context, ev *schema.Event, eff *fanout.Effect) error {
+	if eff.Object.Ended || eff.Object.Deleted {
+		return nil
+	}
+	if now := h.cfg.Now().UnixMilli(); ev.Until > 0 && ev.Until <= now {
+		return nil
+	}
+	users := eff.Recipients
+	if eff.Large && h.cfg.Graph != nil {
+		kind, _, _ := schema.ParseAudience(ev.Audience)
+		if kind != schema.ToPublic {
+			return nil
+		}
+		fr, err := h.cfg.Graph.Friends(ctx, ev.Actor)
+		if err != nil {
+			return fmt.Errorf("notify: friends: %w", err)
+		}
+		fo, err := h.cfg.Graph.Followers(ctx, ev.Actor)
+		if err != nil {
+			return fmt.Errorf("notify: followers: %w", err)
+		}
+		users = append(fr, fo...)
+	}
+	if len(users) > h.cfg.LiveCap {
+		users = users[:h.cfg.LiveCap]
+	}
+	const chunk = 1000
+	acts := make([]Activity, 0, min(len(users), chunk))
+	seen := make(map[int64]struct{}, len(users))
+	flush := func() error {
+		if err := h.cfg.Inbox.AddMany(ctx, acts); err != nil {
+			return err
+		}
+		if err := h.enqueue(ctx, acts); err != nil {
+			return err
+		}
+		acts = acts[:0]
+		return nil
+	}
+	for _, u := range users {
+		if _, dup := seen[u]; dup || u == ev.Actor || u == eff.Object.Target {
+			continue
+		}
+		seen[u] = struct{}{}
+		acts = append(acts, Activity{User: u, Group: GroupKey(KindLive, ev.Object, ev.TS), Kind: KindLive,
+			Object: ev.Object, Actor: ev.Actor, TS: ev.TS, EventID: ev.ID, Until: ev.Until})
+		if len(acts) == chunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// enqueue queues one push task per activity, due at the end of the
+// current coalescing window, so a burst in one group is one task.
+func (h *Hook) enqueue(ctx context.Context, acts []Activity) error {
+	if h.cfg.Queue == nil || len(acts) == 0 {
+		return nil
+	}
+	now := h.cfg.Now()
+	w := int64(CoalesceWindow / time.Second)
+	due := (now.Unix()/w + 1) * w
+	tasks := make([]Task, 0, len(acts))
+	for i := range acts {
+		a := &acts[i]
+		dl := deadlineOf(a)
+		if dl <= now.UnixMilli() {
+			continue // stale already: never pushed
+		}
+		tasks = append(tasks, Task{Shard: ShardOf(a.User), Due: due, User: a.User, Group: a.Group, Deadline: dl})
+	}
+	if len(tasks) == 0 {
+		return nil
+	}
+	if err := h.cfg.Queue.Enqueue(ctx, tasks); err != nil {
+		return fmt.Errorf("notify: enqueue push: %w", err)
+	}
+	return nil
+}
+
+// ShardOf is the push queue shard of a user.
+func ShardOf(user int64) int {
+	s := user % Shards
+	if s < 0 {
+		s = -s
+	}
+	return int(s)
+}

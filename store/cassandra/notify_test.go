@@ -1,0 +1,23 @@
+package cassandrastore
+
+import (
+	"testing"
+
+	"github.com/lenta-dev/lenta/store/storetest"
+)
+
+// notifyTables are the tables of 002_notify.cql.
+var notifyTables = []string{"notify_activity", "notify_index", "notify_read", "push_subscriptions",
+	"push_queue", "push_checkpoint", "settings"}
+
+func TestStoreSuiteNotify(t *testing.T) {
+	storetest.RunNotify(t, func(t *testing.T) storetest.NotifyStore {
+		s := fresh(t)
+		for _, tbl := range notifyTables {
+			if err := s.sess.Query("TRUNCATE " + tbl).ExecContext(t.Context()); err != nil {
+				t.Fatalf("truncate %s: %v", tbl, err)
+			}
+		}
+		return s.Notify()
+	})
+}
