@@ -1,0 +1,39 @@
+package bench
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseMetrics(t *testing.T) {
+	m, err := parseMetrics([]byte("# HELP x\nlenta_fanout_deliveries_total 12\nlenta_http_requests_total{route=\"a\"} 2\nlenta_http_requests_total{route=\"b\"} 3\n"))
+	if err != nil || m[mDeliveries] != 12 || m["lenta_http_requests_total"] != 5 {
+		t.Errorf("%v %v", m, err)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	var l Latencies
+	for i := 1; i <= 100; i++ {
+		l = append(l, time.Duration(101-i)*time.Millisecond)
+	}
+	s := l.Summarize()
+	if s.N != 100 || s.P50 != 50 || s.P99 != 99 || s.Max != 100 {
+		t.Errorf("%+v", s)
+	}
+	if got := l.Millis(10); len(got) > 11 || got[0] != 1 || got[len(got)-1] != 100 {
+		t.Errorf("thinned %v", got)
+	}
+}
+
+func TestBusyRates(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	var ss []Sample
+	for i := range 20 { // 5 s at 250 ms, 1,000 rows/s, always backlogged
+		ss = append(ss, Sample{At: t0.Add(time.Duration(i) * 250 * time.Millisecond), Deliveries: float64(i * 250), Lag: 1})
+	}
+	r := busyRates(ss)
+	if len(r) == 0 || r[0] < 999 || r[len(r)-1] > 1001 {
+		t.Errorf("rates %v", r)
+	}
+}

@@ -1,0 +1,211 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/schema"
+)
+
+// httpc is a fasthttp client with context deadlines.
+type httpc struct{ c *fasthttp.Client }
+
+func newHTTP() *httpc {
+	return &httpc{c: &fasthttp.Client{
+		MaxConnsPerHost:     1024,
+		ReadTimeout:         30 * time.Second,
+		WriteTimeout:        30 * time.Second,
+		MaxResponseBodySize: 64 << 20,
+	}}
+}
+
+// deadline is ctx's deadline, or 30s from now.
+func deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(30 * time.Second)
+}
+
+// get does a GET and returns the status and body (copied into dst).
+func (h *httpc) get(ctx context.Context, url, token string, dst []byte) (int, []byte, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, dst, err
+	}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(url)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Accept", "application/msgpack")
+	if err := h.c.DoDeadline(req, resp, deadline(ctx)); err != nil {
+		return 0, dst, fmt.Errorf("GET %s: %w", url, err)
+	}
+	return resp.StatusCode(), append(dst[:0], resp.Body()...), nil
+}
+
+// Client speaks feedd's public API as the service.
+type Client struct {
+	base    string
+	h       *httpc
+	service string // a service token
+}
+
+// NewClient makes a client of the feedd at base whose tokens are signed
+// with secret.
+func NewClient(base, secret string) (*Client, error) {
+	tk, err := auth.New([]byte(secret))
+	if err != nil {
+		return nil, fmt.Errorf("tokens: %w", err)
+	}
+	svc, err := tk.Issue(1, true, 24*time.Hour)
+	if err != nil {
+		return nil, fmt.Errorf("service token: %w", err)
+	}
+	return &Client{base: base, h: newHTTP(), service: svc}, nil
+}
+
+// Publish posts events (at most schema.MaxBatch) as msgpack and expects 202.
+func (c *Client) Publish(ctx context.Context, evs []schema.Event) error {
+	body, err := msgpack.Marshal(evs)
+	if err != nil {
+		return fmt.Errorf("encode events: %w", err)
+	}
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(c.base + "/v1/events")
+	req.Header.SetMethod("POST")
+	req.Header.Set("Authorization", "Bearer "+c.service)
+	req.Header.SetContentType("application/msgpack")
+	req.SetBody(body)
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := c.h.c.DoDeadline(req, resp, deadline(ctx))
+		if err == nil && resp.StatusCode() == fasthttp.StatusAccepted {
+			return nil
+		}
+		// 503 (the bus is busy) is retried a few times; anything else fails.
+		if err == nil && resp.StatusCode() != fasthttp.StatusServiceUnavailable || attempt >= 20 {
+			if err != nil {
+				return fmt.Errorf("publish %d events: %w", len(evs), err)
+			}
+			return fmt.Errorf("publish %d events: %d %s", len(evs), resp.StatusCode(), resp.Body())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// pageWire is the part of a feed page the bench looks at.
+type pageWire struct {
+	Items []struct {
+		EventID string `msgpack:"event_id"`
+	} `msgpack:"items"`
+}
+
+// Reader reads feeds; one per client goroutine (it keeps a buffer).
+type Reader struct {
+	c     *Client
+	buf   []byte
+	order string
+}
+
+// NewReader makes a feed reader asking for order (passed through as
+// order=; empty sends none).
+func (c *Client) NewReader(order string) *Reader { return &Reader{c: c, order: order} }
+
+// Page reads the first page of user's feed and returns its item ids.
+func (r *Reader) Page(ctx context.Context, user int64, limit int) ([]string, error) {
+	url := r.c.base + "/v1/feed?limit=" + strconv.Itoa(limit) + "&user=" + strconv.FormatInt(user, 10)
+	if r.order != "" {
+		url += "&order=" + r.order
+	}
+	code, body, err := r.c.h.get(ctx, url, r.c.service, r.buf)
+	r.buf = body
+	if err != nil {
+		return nil, err
+	}
+	if code != 200 {
+		return nil, fmt.Errorf("feed of %d: %d %s", user, code, body)
+	}
+	var p pageWire
+	if err := msgpack.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("decode feed of %d: %w", user, err)
+	}
+	ids := make([]string, len(p.Items))
+	for i := range p.Items {
+		ids[i] = p.Items[i].EventID
+	}
+	return ids, nil
+}
+
+// Metrics reads /metrics: every sample summed over its labels, by name.
+func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
+	code, body, err := c.h.get(ctx, c.base+"/metrics", "", nil)
+	if err != nil {
+		return nil, err
+	}
+	if code != 200 {
+		return nil, fmt.Errorf("metrics: %d", code)
+	}
+	return parseMetrics(body)
+}
+
+func parseMetrics(body []byte) (map[string]float64, error) {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		sp := strings.LastIndexByte(line, ' ')
+		if sp < 0 {
+			continue
+		}
+		name := line[:sp]
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		v, err := strconv.ParseFloat(line[sp+1:], 64)
+		if err != nil {
+			continue // NaN/Inf forms we do not need
+		}
+		out[name] += v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read metrics: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("metrics: empty")
+	}
+	return out, nil
+}
+
+// Metric names the bench reads.
+const (
+	mApplied    = "lenta_fanout_events_applied_total"
+	mDeliveries = "lenta_fanout_deliveries_total"
+	mDuplicates = "lenta_fanout_duplicates_skipped_total"
+	mDead       = "lenta_fanout_dead_lettered_total"
+	mLag        = "lenta_bus_lag_messages"
+)

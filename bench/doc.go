@@ -1,0 +1,12 @@
+// Package bench is feedbench's engine: it runs feedd as a subprocess (built
+// with go build), loads a generated social network and event stream
+// (package workload) through the public HTTP API, measures fan-out from
+// feedd's /metrics counters, end-to-end latency and feed reads with a
+// fasthttp client, and measures the ceilings (the same rows written straight
+// into the store, the same pages read straight from it) in the same run.
+// Results go into a report.Run (package report).
+//
+// Scenarios are listed in registry.go; each lives in its own file.
+// All traffic goes to 127.0.0.1; every load loop is bounded in count and in
+// time.
+package bench

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tiny are sizes that run every scenario in seconds: the smoke test keeps
+// the bench from rotting, it measures nothing.
+var tiny = []string{"--users", "200", "--events", "1000", "--duration", "1s", "--followers", "300",
+	"--sample", "20", "--clients", "4", "--probe-rate", "10", "--ceiling-rows", "20000", "--quiet"}
+
+func smoke(t *testing.T, extra ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := t.TempDir()
+	args := append(append(append([]string{}, tiny...), extra...), "--out", out, "suite")
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, args, &stdout, &stderr); code != 0 {
+		t.Fatalf("feedbench %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Scenarios []struct {
+			Name    string
+			Error   string
+			Figures []struct{ Name string }
+		}
+		Machine struct{ CPUs int }
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range r.Scenarios {
+		names = append(names, s.Name)
+		if s.Error != "" || len(s.Figures) == 0 {
+			t.Errorf("scenario %s: error %q, %d figures", s.Name, s.Error, len(s.Figures))
+		}
+	}
+	if got := strings.Join(names, ","); got != "fanout,latency,read,mixed,large" || r.Machine.CPUs == 0 {
+		t.Errorf("scenarios %s, cpus %d", got, r.Machine.CPUs)
+	}
+	for _, f := range []string{"report.html", "summary.txt"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !bytes.Contains(html, []byte("<svg")) {
+		t.Error("report.html has no plots")
+	}
+}
+
+// TestSmokeEmbedded runs the whole suite at tiny sizes, embedded.
+func TestSmokeEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs feedd")
+	}
+	smoke(t)
+}
+
+// TestSmokeReal runs it on Kafka + Cassandra when LENTA_TEST_KAFKA and
+// LENTA_TEST_CASSANDRA name them (fresh keyspaces and topics; dropped
+// keyspaces after).
+func TestSmokeReal(t *testing.T) {
+	k, c := os.Getenv("LENTA_TEST_KAFKA"), os.Getenv("LENTA_TEST_CASSANDRA")
+	if k == "" || c == "" {
+		t.Skip("LENTA_TEST_KAFKA and LENTA_TEST_CASSANDRA not set: real smoke run skipped")
+	}
+	smoke(t, "--kafka", k, "--cassandra", c, "--keyspace-prefix", "benchsmoke")
+}
+
+func TestParse(t *testing.T) {
+	var stderr bytes.Buffer
+	if _, err := parse([]string{"nope"}, &stderr); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+	if _, err := parse([]string{"--kafka", "x", "fanout"}, &stderr); err == nil {
+		t.Error("--kafka without --cassandra accepted")
+	}
+	c, err := parse([]string{"--mix", "post=1,graph=0", "suite"}, &stderr)
+	if err != nil || len(c.names) != 5 || c.opts.Mix.Post != 1 {
+		t.Errorf("suite: %v %v", c.names, err)
+	}
+}
