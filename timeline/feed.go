@@ -46,6 +46,8 @@ type Reader struct {
 	mu        sync.Mutex
 	large     []int64
 	largeTime time.Time
+
+	cands sync.Pool // *[]candidate, see candidates
 }
 
 // NewReader wires a reader.
@@ -149,9 +151,25 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 	chunk := limit + limit/2 + 8
 	items := make([]Item, 0, limit)
 	seen := make(map[string]struct{}, limit)
-	pending := make([]candidate, 0, limit)
+	pbuf := r.candidates()
+	defer r.putCandidates(pbuf)
+	pending := slices.Grow((*pbuf)[:0], limit)
 	scanned, maxScan := 0, r.cfg.Policy.Cap*len(srcs)
 	exhausted := false
+	// The markers of Class rows are loaded in batches: on a miss, those of
+	// the Class rows the sources hold next (as many entries ahead as the
+	// page still needs) come along in the same read.
+	mc := markerCache{more: func(dst []string) []string {
+		ahead := max(limit-len(items)-len(pending), 8)
+		for _, s := range srcs {
+			for i := range s.buf[:min(ahead, len(s.buf))] {
+				if e := &s.buf[i]; e.Kind == KindClass && classScreen(&rel, e) {
+					dst = append(dst, e.Object)
+				}
+			}
+		}
+		return dst
+	}}
 	for len(items) < limit && !exhausted {
 		// Pull candidates until there are enough to fill the page.
 		for len(pending) < limit-len(items) {
@@ -168,7 +186,7 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 				continue
 			}
 			seen[e.ID] = struct{}{}
-			c, keep, err := r.screen(ctx, &rel, viewer, e, false)
+			c, keep, err := r.screen(ctx, &rel, viewer, e, false, &mc)
 			if err != nil {
 				return Page{}, err
 			}
@@ -179,13 +197,14 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 		if len(pending) == 0 {
 			break
 		}
-		hydrated, err := r.hydrate(ctx, viewer, pending, now)
+		items, err = r.hydrate(ctx, viewer, pending, now, items)
 		if err != nil {
 			return Page{}, err
 		}
-		items = append(items, hydrated...)
+		clear(pending)
 		pending = pending[:0]
 	}
+	*pbuf = pending
 	if len(items) > limit {
 		items = items[:limit]
 	}
@@ -195,6 +214,24 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 		p.Next = Position{TS: it.TS, ID: it.EventID}
 	}
 	return p, nil
+}
+
+// candidates takes a candidate buffer from the pool; putCandidates
+// returns it (cleared: it must not pin strings or markers).
+func (r *Reader) candidates() *[]candidate {
+	if b, ok := r.cands.Get().(*[]candidate); ok {
+		return b
+	}
+	return new([]candidate)
+}
+
+func (r *Reader) putCandidates(b *[]candidate) {
+	if cap(*b) > MaxWindow {
+		return // do not pin a rare huge buffer
+	}
+	clear((*b)[:cap(*b)])
+	*b = (*b)[:0]
+	r.cands.Put(b)
 }
 
 // drained reports whether every source is read to the end.
@@ -230,11 +267,80 @@ func (r *Reader) next(ctx context.Context, srcs []*source, chunk int) (Entry, bo
 	return e, true, nil
 }
 
+// markerCache holds the Class markers one read loaded, per object: a
+// small slice searched from where the last hit was (reads mostly ask in the
+// order they loaded), not a map.
+type markerCache struct {
+	objs []string
+	ms   [][]Marker
+	hint int
+	// more appends the objects worth loading along with a miss.
+	more func(dst []string) []string
+}
+
+func (c *markerCache) find(object string) int {
+	n := len(c.objs)
+	for k := range n {
+		i := (c.hint + k) % n
+		if c.objs[i] == object {
+			c.hint = i + 1
+			return i
+		}
+	}
+	return -1
+}
+
+// load reads the markers of objects not cached yet in one MarkersOf call.
+func (c *markerCache) load(ctx context.Context, st Store, viewer int64, objects []string) error {
+	fresh := objects[:0]
+	for _, o := range objects {
+		if c.find(o) < 0 && !slices.Contains(fresh, o) {
+			fresh = append(fresh, o)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	ms, err := st.MarkersOf(ctx, viewer, fresh)
+	if err != nil {
+		return fmt.Errorf("class markers: %w", err)
+	}
+	if len(ms) != len(fresh) {
+		return fmt.Errorf("class markers: %d lists for %d objects", len(ms), len(fresh))
+	}
+	c.objs = append(c.objs, fresh...)
+	c.ms = append(c.ms, ms...)
+	return nil
+}
+
+// get returns the markers of object, loading them (and more) on a miss.
+func (c *markerCache) get(ctx context.Context, st Store, viewer int64, object string) (int, error) {
+	if i := c.find(object); i >= 0 {
+		return i, nil
+	}
+	objects := []string{object}
+	if c.more != nil {
+		objects = c.more(objects)
+	}
+	if err := c.load(ctx, st, viewer, objects); err != nil {
+		return -1, err
+	}
+	if i := c.find(object); i >= 0 {
+		return i, nil
+	}
+	return -1, fmt.Errorf("class markers of %q not loaded", object)
+}
+
+// classScreen is the part of screen's Class rule that needs no markers.
+func classScreen(rel *graph.Relations, e *Entry) bool {
+	return !rel.IsBlocked(e.Actor) && !(e.Owner != 0 && rel.IsBlocked(e.Owner)) && rel.IsFriend(e.Actor)
+}
+
 // screen applies the filters that need no content: blocks, audiences and
 // the Class aggregation rule (a class row shows only if it is the newest
 // valid marker of its object; pinned, as when re-reading a ranked snapshot,
-// it shows while any valid marker is left).
-func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry, pinned bool) (candidate, bool, error) {
+// it shows while any valid marker is left). Markers come through mc.
+func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry, pinned bool, mc *markerCache) (candidate, bool, error) {
 	c := candidate{e: e}
 	if rel.IsBlocked(e.Actor) || (e.Owner != 0 && rel.IsBlocked(e.Owner)) {
 		return c, false, nil
@@ -243,11 +349,14 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 		if !rel.IsFriend(e.Actor) {
 			return c, false, nil
 		}
-		ms, err := r.store.Markers(ctx, viewer, e.Object)
+		i, err := mc.get(ctx, r.store, viewer, e.Object)
 		if err != nil {
-			return c, false, fmt.Errorf("class markers: %w", err)
+			return c, false, err
 		}
-		valid := ms[:0:0]
+		// Filtered and sorted in place, once per object: the cache then
+		// holds the valid markers, which filtering again keeps as they are.
+		ms := mc.ms[i]
+		valid := ms[:0]
 		for _, m := range ms {
 			if rel.IsFriend(m.Actor) && !rel.IsBlocked(m.Actor) {
 				valid = append(valid, m)
@@ -259,6 +368,7 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 			}
 			return cmp.Compare(b.EventID, a.EventID)
 		})
+		mc.ms[i] = valid
 		if len(valid) == 0 || (!pinned && valid[0].EventID != e.ID) {
 			return c, false, nil
 		}
@@ -288,7 +398,7 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 // hydrate loads the content and counts of the candidates and drops those
 // whose object is gone, whose broadcast ended, or whose group audience no
 // longer includes the viewer.
-func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now int64) ([]Item, error) {
+func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now int64, out []Item) ([]Item, error) {
 	ids := make([]string, len(cs))
 	for i := range cs {
 		ids[i] = cs[i].e.Object
@@ -301,7 +411,8 @@ func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now 
 	if err != nil {
 		return nil, fmt.Errorf("class counts: %w", err)
 	}
-	out := make([]Item, 0, len(cs))
+	out = slices.Grow(out, len(cs))
+	var actors []int64 // the aggregates' actor lists share one backing array
 	for i := range cs {
 		c, o := &cs[i], &objs[i]
 		if o.Deleted {
@@ -324,10 +435,14 @@ func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now 
 		if c.e.Kind == KindClass {
 			it.ActorCount = len(c.markers)
 			n := min(len(c.markers), MaxAggActors)
-			it.Actors = make([]int64, n)
-			for j := 0; j < n; j++ {
-				it.Actors[j] = c.markers[j].Actor
+			if actors == nil {
+				actors = make([]int64, 0, MaxAggActors*min(len(cs), 64))
 			}
+			start := len(actors)
+			for j := 0; j < n; j++ {
+				actors = append(actors, c.markers[j].Actor)
+			}
+			it.Actors = actors[start:len(actors):len(actors)]
 			if o.Exists() {
 				it.ObjectType = string(o.Type)
 				it.Text, it.Media = o.Text, o.Media

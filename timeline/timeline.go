@@ -101,6 +101,10 @@ type Store interface {
 	Page(ctx context.Context, ns NS, user int64, after Position, limit int) ([]Entry, error)
 	// Markers returns the class index for (user, object), in any order.
 	Markers(ctx context.Context, user int64, object string) ([]Marker, error)
+	// MarkersOf returns the class index for (user, object) of each of
+	// objects, in order (each as Markers would return it); a feed read
+	// loads the markers of a page's Class rows in one call.
+	MarkersOf(ctx context.Context, user int64, objects []string) ([][]Marker, error)
 	// Trim keeps the newest keep entries of one timeline and removes every
 	// entry older than minTS.
 	Trim(ctx context.Context, ns NS, user int64, keep int, minTS int64) error

@@ -38,9 +38,20 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	if err != nil {
 		return nil, fmt.Errorf("relations of %d: %w", viewer, err)
 	}
+	// The markers of all the Class entries in one read.
+	var mc markerCache
+	var objs []string
+	for i := range entries {
+		if e := &entries[i]; e.Kind == KindClass && classScreen(&rel, e) {
+			objs = append(objs, e.Object)
+		}
+	}
+	if err := mc.load(ctx, r.store, viewer, objs); err != nil {
+		return nil, err
+	}
 	cs := make([]candidate, 0, len(entries))
 	for _, e := range entries {
-		c, keep, err := r.screen(ctx, &rel, viewer, e, true)
+		c, keep, err := r.screen(ctx, &rel, viewer, e, true, &mc)
 		if err != nil {
 			return nil, err
 		}
@@ -51,7 +62,7 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	return r.hydrate(ctx, viewer, cs, r.cfg.Now().UnixMilli())
+	return r.hydrate(ctx, viewer, cs, r.cfg.Now().UnixMilli(), nil)
 }
 
 // ParseKind is the Kind named s (Kind.String's inverse); 0 if unknown.

@@ -416,6 +416,21 @@ func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) 
 	return out, nil
 }
 
+// MarkersOf returns the markers of each object, in order: one query per
+// object, run concurrently (as ClassCounts does).
+func (t *TimelineStore) MarkersOf(ctx context.Context, user int64, objects []string) ([][]timeline.Marker, error) {
+	out := make([][]timeline.Marker, len(objects))
+	err := t.s.each(ctx, len(objects), func(i int) error {
+		ms, err := t.Markers(ctx, user, objects[i])
+		out[i] = ms
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Trim keeps the newest keep entries of one timeline (keep <= 0: no count
 // bound) and removes every entry older than minTS (math.MinInt64: no age
 // bound). It reads the clustering keys of the newest keep+1 rows to find

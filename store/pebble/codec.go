@@ -38,6 +38,9 @@ func corrupt(what string) error { return fmt.Errorf("%w: %s", errCorrupt, what) 
 type reader struct {
 	b   []byte
 	bad bool
+	// base, if set, holds the same bytes as b did at the start: str then
+	// cuts strings out of it instead of copying.
+	base string
 }
 
 func (r *reader) u8() byte {
@@ -82,7 +85,21 @@ func (r *reader) bytes() []byte {
 	return s
 }
 
-func (r *reader) str() string { return string(r.bytes()) }
+// str returns a string: a copy, or with base set a substring of base
+// (no allocation).
+func (r *reader) str() string {
+	if r.base == "" {
+		return string(r.bytes())
+	}
+	n := r.uvarint()
+	if r.bad || n > uint64(len(r.b)) {
+		r.bad = true
+		return ""
+	}
+	off := len(r.base) - len(r.b) // r.b is always a suffix of base's bytes
+	r.b = r.b[n:]
+	return r.base[off : off+int(n)]
+}
 
 func (r *reader) tail() []byte {
 	s := r.b
@@ -191,7 +208,17 @@ func appendObjectVal(b []byte, o *objects.Object) []byte {
 }
 
 func decodeObjectVal(v []byte, o *objects.Object) error {
-	r := reader{b: v}
+	return decodeObject(reader{b: v}, o, nil)
+}
+
+// decodeObjectIn decodes an object whose value is held both by v and by
+// base: its strings are substrings of base, and its media are appended to
+// *media (one backing array shared by a batch).
+func decodeObjectIn(v []byte, base string, o *objects.Object, media *[]string) error {
+	return decodeObject(reader{b: v, base: base}, o, media)
+}
+
+func decodeObject(r reader, o *objects.Object, media *[]string) error {
 	if err := r.version("object"); err != nil {
 		return err
 	}
@@ -209,9 +236,17 @@ func decodeObjectVal(v []byte, o *objects.Object) error {
 	}
 	o.Media = nil
 	if n > 0 {
-		o.Media = make([]string, n)
-		for i := range o.Media {
-			o.Media[i] = r.str()
+		if media == nil {
+			o.Media = make([]string, n)
+			for i := range o.Media {
+				o.Media[i] = r.str()
+			}
+		} else {
+			start := len(*media)
+			for range n {
+				*media = append(*media, r.str())
+			}
+			o.Media = (*media)[start:len(*media):len(*media)]
 		}
 	}
 	o.TS = r.varint()
@@ -221,7 +256,11 @@ func decodeObjectVal(v []byte, o *objects.Object) error {
 	if r.bad {
 		return corrupt("object")
 	}
-	o.Changed.ID = string(r.tail())
+	if r.base == "" {
+		o.Changed.ID = string(r.tail())
+	} else {
+		o.Changed.ID = r.base[len(r.base)-len(r.b):]
+	}
 	return nil
 }
 

@@ -65,25 +65,50 @@ func (o *ObjectStore) Put(ctx context.Context, obj objects.Object) (objects.Obje
 }
 
 // Get returns the objects with these ids, in order; a missing one is the
-// zero Object with only ID set.
+// zero Object with only ID set. The values are gathered in one arena and
+// the objects' strings (and media lists) are cut from one string made of
+// it, so a batch costs a few allocations, not several per object.
 func (o *ObjectStore) Get(ctx context.Context, ids []string) ([]objects.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]objects.Object, len(ids))
-	keys := make([][]byte, len(ids))
-	for i, id := range ids {
-		out[i].ID = id
-		keys[i] = objectKey(nil, id)
+	if len(ids) == 0 {
+		return out, nil
 	}
+	kb, arena := o.s.getBuf(), o.s.getBuf()
+	defer o.s.putBuf(kb)
+	defer o.s.putBuf(arena)
+	// spans[i] is where object i's value lies in the arena (end 0: absent).
+	var spansBuf [64][2]int
+	spans := spansBuf[:0]
+	if len(ids) > len(spansBuf) {
+		spans = make([][2]int, 0, len(ids))
+	}
+	spans = spans[:len(ids)]
+	keys := o.s.keys(kb, len(ids), func(b []byte, i int) []byte { return objectKey(b, ids[i]) })
+	ab := (*arena)[:0]
 	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		if err := decodeObjectVal(v, &out[i]); err != nil {
-			return fmt.Errorf("pebblestore: object %q: %w", ids[i], err)
-		}
+		start := len(ab)
+		ab = append(ab, v...)
+		spans[i] = [2]int{start, len(ab)}
 		return nil
 	})
+	*arena = ab
 	if err != nil {
 		return nil, err
+	}
+	str := string(ab)
+	var media []string
+	for i, id := range ids {
+		out[i].ID = id
+		sp := spans[i]
+		if sp[1] == 0 {
+			continue
+		}
+		if err := decodeObjectIn(ab[sp[0]:sp[1]], str[sp[0]:sp[1]], &out[i], &media); err != nil {
+			return nil, fmt.Errorf("pebblestore: object %q: %w", id, err)
+		}
 	}
 	return out, nil
 }
@@ -205,10 +230,9 @@ func (o *ObjectStore) ClassCounts(ctx context.Context, ids []string) ([]int64, e
 		return nil, err
 	}
 	out := make([]int64, len(ids))
-	keys := make([][]byte, len(ids))
-	for i, id := range ids {
-		keys[i] = classCountKey(nil, id)
-	}
+	kb := o.s.getBuf()
+	defer o.s.putBuf(kb)
+	keys := o.s.keys(kb, len(ids), func(b []byte, i int) []byte { return classCountKey(b, ids[i]) })
 	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
 		n, err := decodeCounter(v)
 		out[i] = n

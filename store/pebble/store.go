@@ -47,6 +47,8 @@ type Store struct {
 	deadSeq uint64 // guarded by deadMu
 	deadMu  sync.Mutex
 
+	snapPurge snapPurgeMark
+
 	logMu sync.Mutex
 	log   *Log
 
@@ -211,6 +213,25 @@ func (s *Store) multiGet(ctx context.Context, keys [][]byte, fn func(i int, v []
 		return fmt.Errorf("pebblestore: get: %w", err)
 	}
 	return nil
+}
+
+// keys builds n keys (mk appends key i to b) in *buf and returns them as
+// slices of it: one buffer for all of a batch's keys.
+func (s *Store) keys(buf *[]byte, n int, mk func(b []byte, i int) []byte) [][]byte {
+	b := (*buf)[:0]
+	ends := make([]int, n)
+	for i := range n {
+		b = mk(b, i)
+		ends[i] = len(b)
+	}
+	*buf = b
+	out := make([][]byte, n)
+	start := 0
+	for i, end := range ends {
+		out[i] = b[start:end:end]
+		start = end
+	}
+	return out
 }
 
 // getCounter reads an 8-byte counter; absent is 0.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -326,35 +327,138 @@ func internAudience(b []byte) string {
 	return ""
 }
 
-// Markers returns the class index for (user, object).
-func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) (out []timeline.Marker, err error) {
+// Markers returns the class index for (user, object). The markers' event
+// ids share one allocation.
+func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) ([]timeline.Marker, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lower := markerPrefix(nil, user, object)
-	upper := prefixEnd(nil, lower)
-	it, err := t.s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	s := t.s
+	bounds, arena := s.getBuf(), s.getBuf()
+	defer s.putBuf(bounds)
+	defer s.putBuf(arena)
+	bb := markerPrefix((*bounds)[:0], user, object)
+	nl := len(bb)
+	bb = prefixEnd(bb, bb[:nl])
+	*bounds = bb
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: bb[:nl], UpperBound: bb[nl:]})
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: markers: %w", err)
 	}
-	defer func() {
-		if cerr := it.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("pebblestore: markers: %w", cerr)
-		}
-	}()
+	var out []timeline.Marker
+	var endsBuf [16]int32
+	ends := endsBuf[:0]
+	ab := (*arena)[:0]
 	for ok := it.First(); ok; ok = it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return nil, fmt.Errorf("pebblestore: markers: %w", err)
+		v, verr := it.ValueAndErr()
+		var ts int64
+		var id []byte
+		if verr == nil {
+			ts, id, verr = decodeMarkerVal(v)
 		}
-		ts, id, err := decodeMarkerVal(v)
-		if err != nil {
-			return nil, fmt.Errorf("pebblestore: markers: %w", err)
+		if verr != nil {
+			_ = it.Close()
+			return nil, fmt.Errorf("pebblestore: markers: %w", verr)
 		}
-		out = append(out, timeline.Marker{Actor: lastI64(it.Key()), TS: ts, EventID: string(id)})
+		if out == nil {
+			out = make([]timeline.Marker, 0, 4)
+		}
+		ab = append(ab, id...)
+		ends = append(ends, int32(len(ab)))
+		out = append(out, timeline.Marker{Actor: lastI64(it.Key()), TS: ts})
 	}
-	if err := it.Error(); err != nil {
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	*arena = ab
+	if err != nil {
 		return nil, fmt.Errorf("pebblestore: markers: %w", err)
+	}
+	if len(ab) > math.MaxInt32 {
+		return nil, corrupt("markers too large")
+	}
+	str := string(ab)
+	start := int32(0)
+	for i := range out {
+		out[i].EventID = str[start:ends[i]]
+		start = ends[i]
+	}
+	return out, nil
+}
+
+// MarkersOf returns the markers of each object, in order, through one
+// iterator over the user's marker index (a seek per object, in key order).
+// All the markers share one slice and their event ids one allocation.
+func (t *TimelineStore) MarkersOf(ctx context.Context, user int64, objects []string) ([][]timeline.Marker, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]timeline.Marker, len(objects))
+	if len(objects) == 0 {
+		return out, nil
+	}
+	s := t.s
+	kb, arena := s.getBuf(), s.getBuf()
+	defer s.putBuf(kb)
+	defer s.putBuf(arena)
+	keys := s.keys(kb, len(objects), func(b []byte, i int) []byte { return markerPrefix(b, user, objects[i]) })
+	order := make([]int, len(objects))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	upper := prefixEnd(nil, keys[order[len(order)-1]])
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: keys[order[0]], UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: markers: %w", err)
+	}
+	type span struct{ obj, first, end int } // markers [first, end) of objects[obj]
+	spans := make([]span, 0, len(objects))
+	var all []timeline.Marker
+	var ends []int32 // of the event ids in the arena
+	ab := (*arena)[:0]
+	for _, i := range order {
+		sp := span{obj: i, first: len(all)}
+		for ok := it.SeekGE(keys[i]); ok && bytes.HasPrefix(it.Key(), keys[i]); ok = it.Next() {
+			v, verr := it.ValueAndErr()
+			var ts int64
+			var id []byte
+			if verr == nil {
+				ts, id, verr = decodeMarkerVal(v)
+			}
+			if verr != nil {
+				_ = it.Close()
+				return nil, fmt.Errorf("pebblestore: markers: %w", verr)
+			}
+			ab = append(ab, id...)
+			ends = append(ends, int32(len(ab)))
+			all = append(all, timeline.Marker{Actor: lastI64(it.Key()), TS: ts})
+		}
+		sp.end = len(all)
+		spans = append(spans, sp)
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	*arena = ab
+	if err != nil {
+		return nil, fmt.Errorf("pebblestore: markers: %w", err)
+	}
+	if len(ab) > math.MaxInt32 {
+		return nil, corrupt("markers too large")
+	}
+	str := string(ab)
+	start := int32(0)
+	for j := range all {
+		all[j].EventID = str[start:ends[j]]
+		start = ends[j]
+	}
+	for _, sp := range spans {
+		if sp.end > sp.first {
+			out[sp.obj] = all[sp.first:sp.end:sp.end]
+		}
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ func RunTimeline(t *testing.T, newStore func(t *testing.T) timeline.Store) {
 		{"Delete", tlDelete},
 		{"Markers", tlMarkers},
 		{"MarkerRemovedOnlyWithItsRow", tlMarkerOwnRow},
+		{"MarkersOf", tlMarkersOf},
 		{"TrimByCount", tlTrimCount},
 		{"TrimByAge", tlTrimAge},
 		{"TrimByCountAndAge", tlTrimBoth},
@@ -288,6 +289,42 @@ func tlMarkers(t *testing.T, s timeline.Store) {
 	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
 	write(t, s, r) // written again: indexed again
 	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 10, TS: 11, EventID: "c11"}, timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
+}
+
+// tlMarkersOf: MarkersOf returns, in order, what Markers returns for each
+// object (repeated, missing, prefix-sharing and empty ids included).
+func tlMarkersOf(t *testing.T, s timeline.Store) {
+	write(t, s, append(append(
+		rows(timeline.Home, 1,
+			classEntry(10, "c10", 20, "o"),
+			classEntry(11, "c11", 10, "o"),
+			classEntry(12, "c12", 30, "o1"),
+			classEntry(13, "c13", 40, "oo"),
+			entry(14, "p14")),
+		rows(timeline.Home, 2, classEntry(10, "c10", 40, "o"))...),
+		rows(timeline.Home, 3, classEntry(10, "c10", 50, "o"))...))
+	objects := []string{"oo", "none", "o", "o1", "o", "", "p14"}
+	got, err := s.MarkersOf(t.Context(), 1, objects)
+	must(t, err)
+	if len(got) != len(objects) {
+		t.Fatalf("MarkersOf returned %d lists for %d objects", len(got), len(objects))
+	}
+	for i, o := range objects {
+		ms := slices.Clone(got[i])
+		slices.SortFunc(ms, func(a, b timeline.Marker) int { return cmp.Compare(a.Actor, b.Actor) })
+		want := markers(t, s, 1, o)
+		if len(ms) != len(want) || (len(ms) > 0 && !slices.Equal(ms, want)) {
+			t.Errorf("MarkersOf(1)[%d] (%q) = %+v, want %+v", i, o, ms, want)
+		}
+	}
+	if len(got[2]) != 2 || len(got[1]) != 0 {
+		t.Errorf("MarkersOf(1) = %+v", got)
+	}
+	empty, err := s.MarkersOf(t.Context(), 1, nil)
+	must(t, err)
+	if len(empty) != 0 {
+		t.Errorf("MarkersOf(1, nil) = %+v", empty)
+	}
 }
 
 func tlMarkerOwnRow(t *testing.T, s timeline.Store) {
