@@ -32,7 +32,7 @@ import (
 //	0x21 mark       object str, actor i64               -> mark value
 //	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
 //	0x30 row        ns u8, user i64, ts inv64, id invid -> entry value
-//	0x31 marker     user i64, object str, actor i64     -> marker value
+//	0x31 marker     user i64, object str, actor i64, ts inv64, id invid -> marker value
 //	0x40 ledger     event id(tail)                      -> ts i64 (8 bytes BE)
 //	0x41 ledgerAge  ts i64, event id(tail)              -> empty
 //	0x50 dead       ts i64, seq u64                     -> dead letter value
@@ -58,9 +58,10 @@ import (
 //     (TS desc, ID desc), which is exactly timeline.Position order, so a page
 //     is one forward scan and "strictly after p" is the lower bound
 //     rowKey(p)+0x00. Everything older than a timestamp is one key range.
-//   - marker (user, object, actor) exists only for a Home KindClass row and
-//     points (ts, event id) at the newest such row written; it is removed
-//     with that row (Delete, Trim).
+//   - marker (user, object, actor, ts, id) exists exactly for each Home
+//     KindClass row (ts, id) of that object and actor: written blind with
+//     the row, removed with it (Delete, Trim). Readers keep each actor's
+//     first (newest) marker, so no write ever reads one.
 //   - ledgerAge has one key per Record; ledger holds the latest ts per id.
 //   - log keys of a partition are consumed in seq order; logOffset is the
 //     last consumed seq, and no reader looks at or below it. Keys at or
@@ -94,7 +95,7 @@ const (
 
 // formatVersion is the layout version written under meta "format". Open
 // refuses a data folder with a different one.
-const formatVersion = 1
+const formatVersion = 2 // 2: one class marker per row (was one per actor)
 
 const signBit = 1 << 63
 
@@ -229,9 +230,14 @@ func markerPrefix(b []byte, user int64, object string) []byte {
 	return appendStr(b, object)
 }
 
-func markerKey(b []byte, user int64, object string, actor int64) []byte {
-	return appendI64(markerPrefix(b, user, object), actor)
+func markerKey(b []byte, user int64, object string, actor, ts int64, id string) []byte {
+	b = appendI64(markerPrefix(b, user, object), actor)
+	b = appendInv64(b, ts)
+	return appendInvID(b, id)
 }
+
+// markerActor is the actor of a marker key whose prefix is n bytes long.
+func markerActor(k []byte, n int) int64 { return decodeI64(k[n : n+8]) }
 
 // ---- fan-out ----
 

@@ -23,8 +23,7 @@ func isClassRow(r *timeline.Row) bool {
 }
 
 // Write upserts rows of any number of timelines in one batch. Home class
-// rows also point their (user, object, actor) marker at themselves unless
-// the marker already points at a newer row.
+// rows also write their marker (user, object, actor, ts, id), blind.
 func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -57,80 +56,24 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 	if classRows == 0 {
 		return commit(b, s.wo)
 	}
-	return t.writeMarkers(b, rows, classRows)
+	return t.writeMarkers(b, rows, kb)
 }
 
-// writeMarkers adds the marker updates of the class rows to b and commits
-// it under the markers' stripes.
-func (t *TimelineStore) writeMarkers(b *pebble.Batch, rows []timeline.Row, n int) error {
-	s := t.s
-	keys := make([][]byte, 0, n)
-	idx := make([]int, 0, n)
-	for i := range rows {
-		if r := &rows[i]; isClassRow(r) {
-			k := markerKey(nil, r.User, r.Entry.Object, r.Entry.Actor)
-			keys = append(keys, k)
-			idx = append(idx, s.locks.of(k))
-		}
-	}
-	idx = s.locks.lock(idx)
-	defer s.locks.unlock(idx)
-	var newest map[string]timeline.Position // markers set earlier in this call
-	if n > 1 {
-		newest = make(map[string]timeline.Position, n)
-	}
-	var v []byte
-	j := 0
+// writeMarkers adds to b the marker of each class row and commits it. The
+// markers are written blind: one per row, so nothing needs reading.
+func (t *TimelineStore) writeMarkers(b *pebble.Batch, rows []timeline.Row, kb *[]byte) error {
 	for i := range rows {
 		r := &rows[i]
 		if !isClassRow(r) {
 			continue
 		}
-		k := keys[j]
-		j++
-		pos := r.Entry.Pos()
-		cur, found, err := t.marker(k, newest)
-		if err != nil {
-			_ = b.Close()
-			return err
-		}
-		if found && pos.Before(cur) {
-			continue // the marker points at a newer row
-		}
-		if err := b.Set(k, appendMarkerVal(v[:0], pos.TS, pos.ID), nil); err != nil {
+		*kb = markerKey((*kb)[:0], r.User, r.Entry.Object, r.Entry.Actor, r.Entry.TS, r.Entry.ID)
+		if err := b.Set(*kb, appendMarkerVal(nil, r.Entry.TS, r.Entry.ID), nil); err != nil {
 			_ = b.Close()
 			return fmt.Errorf("pebblestore: write marker: %w", err)
 		}
-		if newest != nil {
-			newest[string(k)] = pos
-		}
 	}
-	return commit(b, s.wo)
-}
-
-// marker reads where a marker points.
-func (t *TimelineStore) marker(k []byte, overlay map[string]timeline.Position) (timeline.Position, bool, error) {
-	if p, ok := overlay[string(k)]; ok {
-		return p, true, nil
-	}
-	buf := t.s.getBuf()
-	defer t.s.putBuf(buf)
-	v, found, err := t.s.getCopy(k, (*buf)[:0])
-	*buf = v
-	if err != nil || !found {
-		return timeline.Position{}, false, err
-	}
-	ts, id, err := decodeMarkerVal(v)
-	if err != nil {
-		return timeline.Position{}, false, fmt.Errorf("pebblestore: marker: %w", err)
-	}
-	return timeline.Position{TS: ts, ID: string(id)}, true, nil
-}
-
-// markerDel is a marker to remove if it still points at event id.
-type markerDel struct {
-	key []byte
-	id  string
+	return commit(b, t.s.wo)
 }
 
 // Delete removes rows and the markers that point at them. The kind, object
@@ -144,8 +87,7 @@ func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
 		return nil
 	}
 	s := t.s
-	var dels []markerDel
-	var k, v []byte
+	var k, v, mk []byte
 	b := s.db.NewBatch()
 	for i := range rows {
 		r := &rows[i]
@@ -155,64 +97,29 @@ func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
 		k = rowKey(k[:0], uint8(r.NS), r.User, r.Entry.TS, r.Entry.ID)
 		if r.NS == timeline.Home {
 			e := r.Entry
-			var found bool
-			var err error
-			v, found, err = s.getCopy(k, v[:0])
-			if err == nil && found {
-				err = decodeRow(k, v, &e)
-			}
-			if err != nil {
-				_ = b.Close()
-				return fmt.Errorf("pebblestore: delete row: %w", err)
+			if e.Kind == 0 { // only the position was given: read the rest
+				var found bool
+				var err error
+				v, found, err = s.getCopy(k, v[:0])
+				if err == nil && found {
+					err = decodeRow(k, v, &e)
+				}
+				if err != nil {
+					_ = b.Close()
+					return fmt.Errorf("pebblestore: delete row: %w", err)
+				}
 			}
 			if e.Kind == timeline.KindClass {
-				dels = append(dels, markerDel{key: markerKey(nil, r.User, e.Object, e.Actor), id: r.Entry.ID})
+				mk = markerKey(mk[:0], r.User, e.Object, e.Actor, e.TS, e.ID)
+				if err := b.Delete(mk, nil); err != nil {
+					_ = b.Close()
+					return fmt.Errorf("pebblestore: delete marker: %w", err)
+				}
 			}
 		}
 		if err := b.Delete(k, nil); err != nil {
 			_ = b.Close()
 			return fmt.Errorf("pebblestore: delete row: %w", err)
-		}
-	}
-	if len(dels) == 0 {
-		return commit(b, s.wo)
-	}
-	return t.deleteMarkers(b, dels)
-}
-
-// deleteMarkers adds to b the removal of each marker that still points at
-// its row's event id and commits b under the markers' stripes.
-func (t *TimelineStore) deleteMarkers(b *pebble.Batch, dels []markerDel) error {
-	s := t.s
-	idx := make([]int, len(dels))
-	for i := range dels {
-		idx[i] = s.locks.of(dels[i].key)
-	}
-	idx = s.locks.lock(idx)
-	defer s.locks.unlock(idx)
-	var v []byte
-	for _, d := range dels {
-		var found bool
-		var err error
-		v, found, err = s.getCopy(d.key, v[:0])
-		if err != nil {
-			_ = b.Close()
-			return err
-		}
-		if !found {
-			continue
-		}
-		_, id, err := decodeMarkerVal(v)
-		if err != nil {
-			_ = b.Close()
-			return fmt.Errorf("pebblestore: marker: %w", err)
-		}
-		if string(id) != d.id {
-			continue // it points at another (newer) row
-		}
-		if err := b.Delete(d.key, nil); err != nil {
-			_ = b.Close()
-			return fmt.Errorf("pebblestore: delete marker: %w", err)
 		}
 	}
 	return commit(b, s.wo)
@@ -350,6 +257,10 @@ func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) 
 	ends := endsBuf[:0]
 	ab := (*arena)[:0]
 	for ok := it.First(); ok; ok = it.Next() {
+		actor := markerActor(it.Key(), nl)
+		if len(out) > 0 && out[len(out)-1].Actor == actor {
+			continue // an older class row of the same actor
+		}
 		v, verr := it.ValueAndErr()
 		var ts int64
 		var id []byte
@@ -365,7 +276,7 @@ func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) 
 		}
 		ab = append(ab, id...)
 		ends = append(ends, int32(len(ab)))
-		out = append(out, timeline.Marker{Actor: lastI64(it.Key()), TS: ts})
+		out = append(out, timeline.Marker{Actor: actor, TS: ts})
 	}
 	err = it.Error()
 	if cerr := it.Close(); err == nil {
@@ -421,6 +332,10 @@ func (t *TimelineStore) MarkersOf(ctx context.Context, user int64, objects []str
 	for _, i := range order {
 		sp := span{obj: i, first: len(all)}
 		for ok := it.SeekGE(keys[i]); ok && bytes.HasPrefix(it.Key(), keys[i]); ok = it.Next() {
+			actor := markerActor(it.Key(), len(keys[i]))
+			if len(all) > sp.first && all[len(all)-1].Actor == actor {
+				continue // an older class row of the same actor
+			}
 			v, verr := it.ValueAndErr()
 			var ts int64
 			var id []byte
@@ -433,7 +348,7 @@ func (t *TimelineStore) MarkersOf(ctx context.Context, user int64, objects []str
 			}
 			ab = append(ab, id...)
 			ends = append(ends, int32(len(ab)))
-			all = append(all, timeline.Marker{Actor: lastI64(it.Key()), TS: ts})
+			all = append(all, timeline.Marker{Actor: actor, TS: ts})
 		}
 		sp.end = len(all)
 		spans = append(spans, sp)
@@ -551,22 +466,21 @@ func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, ke
 	if ns != timeline.Home {
 		return commit(b, s.wo)
 	}
-	dels, err := t.trimmedMarkers(ctx, user, cut)
-	if err != nil {
+	if err := t.trimMarkers(ctx, b, user, cut); err != nil {
 		_ = b.Close()
 		return err
 	}
-	return t.deleteMarkers(b, dels)
+	return commit(b, s.wo)
 }
 
-// trimmedMarkers lists the user's markers that point at rows at or after
-// the cut (rows a trim removes).
-func (t *TimelineStore) trimmedMarkers(ctx context.Context, user int64, cut []byte) (dels []markerDel, err error) {
+// trimMarkers adds to b the removal of the user's markers of rows at or
+// after the cut (the rows a trim removes).
+func (t *TimelineStore) trimMarkers(ctx context.Context, b *pebble.Batch, user int64, cut []byte) (err error) {
 	lower := appendI64([]byte{tMarker}, user)
 	upper := prefixEnd(nil, lower)
 	it, err := t.s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+		return fmt.Errorf("pebblestore: trim markers: %w", err)
 	}
 	defer func() {
 		if cerr := it.Close(); err == nil && cerr != nil {
@@ -577,19 +491,21 @@ func (t *TimelineStore) trimmedMarkers(ctx context.Context, user int64, cut []by
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+			return fmt.Errorf("pebblestore: trim markers: %w", err)
 		}
 		ts, id, err := decodeMarkerVal(v)
 		if err != nil {
-			return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+			return fmt.Errorf("pebblestore: trim markers: %w", err)
 		}
 		rk = rowKey(rk[:0], uint8(timeline.Home), user, ts, string(id))
 		if bytes.Compare(rk, cut) >= 0 {
-			dels = append(dels, markerDel{key: bytes.Clone(it.Key()), id: string(id)})
+			if err := b.Delete(it.Key(), nil); err != nil {
+				return fmt.Errorf("pebblestore: trim markers: %w", err)
+			}
 		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("pebblestore: trim markers: %w", err)
+		return fmt.Errorf("pebblestore: trim markers: %w", err)
 	}
-	return dels, nil
+	return nil
 }
