@@ -48,6 +48,7 @@ type receiver struct {
 	vapid  string // expected VAPID public key (base64url)
 	mu     sync.Mutex
 	script []int
+	down   bool // answer 503 to everything
 	got    []pushMsg
 	errs   []error
 	hits   int
@@ -83,7 +84,10 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 	defer r.mu.Unlock()
 	r.hits++
 	status := http.StatusCreated
-	if len(r.script) > 0 {
+	switch {
+	case r.down:
+		status = http.StatusServiceUnavailable
+	case len(r.script) > 0:
 		status, r.script = r.script[0], r.script[1:]
 	}
 	if status == http.StatusTooManyRequests {
@@ -234,16 +238,38 @@ func (r *receiver) wait(n int, within time.Duration) []pushMsg {
 	}
 }
 
+func (r *receiver) setDown(down bool) {
+	r.mu.Lock()
+	r.down = down
+	r.mu.Unlock()
+}
+
+// delivered returns the messages answered with 201.
+func (r *receiver) delivered() []pushMsg {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []pushMsg
+	for _, m := range r.got {
+		if m.Status == http.StatusCreated {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (r *receiver) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.hits
 }
 
-// pushFeedd starts an embedded feedd that may push to this machine's
-// loopback receiver.
-func pushFeedd(t *testing.T) (*feedd, *receiver) {
-	f := startFeedd(t, "--data", t.TempDir(), "--push-allow-loopback", "--push-allow-http", "--log-level", "debug")
+// pushArgs let feedd push to this machine's loopback receiver.
+var pushArgs = []string{"--push-allow-loopback", "--push-allow-http", "--log-level", "debug"}
+
+// pushFeedd starts a feedd on backend args that may push to this
+// machine's loopback receiver.
+func pushFeedd(t *testing.T, args []string) (*feedd, *receiver) {
+	f := startFeedd(t, append(append([]string(nil), args...), pushArgs...)...)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(grepLog(f.log.String(), "push"))
@@ -273,8 +299,10 @@ func (f *feedd) devices(user int64) int {
 	return len(out.Items)
 }
 
-func TestPushEndToEnd(t *testing.T) {
-	f, r := pushFeedd(t)
+func TestPushEndToEnd(t *testing.T) { eachBackend(t, pushEndToEnd) }
+
+func pushEndToEnd(t *testing.T, args []string) {
+	f, r := pushFeedd(t, args)
 	now := time.Now().UnixMilli()
 	f.publish(ev{"id": "f1", "type": "friend", "actor": 1, "target": 2, "ts": now - 5000},
 		ev{"id": "p1", "type": "photo", "actor": 1, "media": []string{"m1"}, "ts": now - 4000})
@@ -368,10 +396,18 @@ func TestPushEndToEnd(t *testing.T) {
 	if r.count() != hits+1 {
 		t.Errorf("receiver hits: %d, want %d", r.count(), hits+1)
 	}
+	if n := f.metric("lenta_push_subscriptions_removed_total"); n != 1 {
+		t.Errorf("lenta_push_subscriptions_removed_total = %v, want 1", n)
+	}
+	if n := f.metric("lenta_push_sent_total"); n < 4 {
+		t.Errorf("lenta_push_sent_total = %v, want at least 4", n)
+	}
 }
 
-func TestPushRetriesAndStale(t *testing.T) {
-	f, r := pushFeedd(t)
+func TestPushRetriesAndStale(t *testing.T) { eachBackend(t, pushRetriesAndStale) }
+
+func pushRetriesAndStale(t *testing.T, args []string) {
+	f, r := pushFeedd(t, args)
 	if code, body := f.subscribe(5, r.subscription("en")); code != 201 {
 		t.Fatalf("subscribe: %d %s", code, body)
 	}
@@ -384,6 +420,12 @@ func TestPushRetriesAndStale(t *testing.T) {
 	}
 	if !strings.Contains(got[2].Payload["body"].(string), "sent you a gift") {
 		t.Errorf("english text: %v", got[2].Payload)
+	}
+	if n := f.metric("lenta_push_retried_total"); n != 2 {
+		t.Errorf("lenta_push_retried_total = %v, want 2", n)
+	}
+	if n := f.metric("lenta_push_send_duration_seconds_count"); n != 3 {
+		t.Errorf("lenta_push_send_duration_seconds_count = %v, want 3", n)
 	}
 	// A notification older than its TTL is kept in the inbox, never pushed.
 	f.publish(ev{"id": "c-old", "type": "class", "actor": 6, "target": 5, "object": "x1",
@@ -400,7 +442,11 @@ func TestPushRetriesAndStale(t *testing.T) {
 }
 
 func TestPushSubscribeRefusesPrivateEndpoints(t *testing.T) {
-	f := startFeedd(t, "--data", t.TempDir()) // production policy
+	eachBackend(t, pushSubscribeRefusesPrivateEndpoints)
+}
+
+func pushSubscribeRefusesPrivateEndpoints(t *testing.T, args []string) {
+	f := startFeedd(t, args...) // production policy
 	r := newReceiver(t)
 	good := func(endpoint string) []byte {
 		var m map[string]any

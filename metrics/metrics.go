@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/notify"
 )
 
 // Namespace prefixes every Lenta metric name.
@@ -37,13 +38,29 @@ type Registry struct {
 	deadLettered prometheus.Counter
 	retries      prometheus.Counter
 
+	pushSent     prometheus.Counter
+	pushRetried  prometheus.Counter
+	pushFailed   prometheus.Counter
+	pushRemoved  prometheus.Counter
+	pushStale    prometheus.Counter
+	pushDuration prometheus.Histogram
+	pushShards   prometheus.Gauge
+
 	lag atomic.Pointer[func() float64]
 
 	handler fasthttp.RequestHandler
 }
 
-// Registry implements fanout.Observer.
-var _ fanout.Observer = (*Registry)(nil)
+// Registry implements fanout.Observer and notify.Observer.
+var (
+	_ fanout.Observer = (*Registry)(nil)
+	_ notify.Observer = (*Registry)(nil)
+)
+
+// PushBuckets are the push send latency histogram bounds in seconds: a
+// push service answers in tens to hundreds of milliseconds; the client
+// gives up after 15 s.
+var PushBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15}
 
 // New makes a Registry with its own prometheus registry (never the global
 // default one), with the Go runtime and process collectors registered.
@@ -67,6 +84,20 @@ func New() *Registry {
 	r.duplicates = counter("fanout", "duplicates_skipped_total", "Re-delivered events skipped because they were already applied.")
 	r.deadLettered = counter("fanout", "dead_lettered_total", "Events sent to the dead-letter store.")
 	r.retries = counter("fanout", "retries_total", "Batch applications retried after a failure.")
+	r.pushSent = counter("push", "sent_total", "Web Push messages a push service accepted (2xx).")
+	r.pushRetried = counter("push", "retried_total", "Web Push attempts that failed (408, 429, 5xx, network) and were scheduled again.")
+	r.pushFailed = counter("push", "failed_total", "Web Push messages given up after the last attempt.")
+	r.pushRemoved = counter("push", "subscriptions_removed_total", "Push subscriptions deleted (404, 410, other 4xx, refused endpoint).")
+	r.pushStale = counter("push", "stale_dropped_total", "Web Push messages dropped: past their deadline, broadcast ended or object deleted.")
+	r.pushDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: Namespace, Subsystem: "push", Name: "send_duration_seconds",
+		Help:    "Time of one Web Push attempt at the push service, whatever its outcome.",
+		Buckets: PushBuckets,
+	})
+	r.pushShards = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: Namespace, Subsystem: "push", Name: "shards_held",
+		Help: "Push queue shards this process serves (holds the lease of).",
+	})
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: Namespace, Subsystem: "bus", Name: "lag_messages",
 		Help: "Events published to the bus and not yet applied (consumer lag); 0 until a lag source is set.",
@@ -74,6 +105,7 @@ func New() *Registry {
 	r.reg.MustRegister(
 		r.httpRequests, r.httpLatency, r.eventsAccepted,
 		r.applied, r.deliveries, r.duplicates, r.deadLettered, r.retries, lag,
+		r.pushSent, r.pushRetried, r.pushFailed, r.pushRemoved, r.pushStale, r.pushDuration, r.pushShards,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -125,6 +157,27 @@ func (r *Registry) DeadLettered(n int) { r.deadLettered.Add(float64(n)) }
 
 // Retried implements fanout.Observer. The error is not a label (unbounded).
 func (r *Registry) Retried(error) { r.retries.Inc() }
+
+// PushSent implements notify.Observer.
+func (r *Registry) PushSent() { r.pushSent.Inc() }
+
+// PushRetried implements notify.Observer.
+func (r *Registry) PushRetried() { r.pushRetried.Inc() }
+
+// PushFailed implements notify.Observer.
+func (r *Registry) PushFailed() { r.pushFailed.Inc() }
+
+// PushRemoved implements notify.Observer.
+func (r *Registry) PushRemoved() { r.pushRemoved.Inc() }
+
+// PushStale implements notify.Observer.
+func (r *Registry) PushStale() { r.pushStale.Inc() }
+
+// PushSendDuration implements notify.Observer.
+func (r *Registry) PushSendDuration(d time.Duration) { r.pushDuration.Observe(d.Seconds()) }
+
+// PushShards implements notify.Observer.
+func (r *Registry) PushShards(n int) { r.pushShards.Set(float64(n)) }
 
 // Status codes a Route keeps pre-resolved counters for.
 const (

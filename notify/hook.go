@@ -102,6 +102,92 @@ func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 			Group: GroupKey(KindFollow, "", ev.TS)})
 	case schema.Live:
 		return h.live(ctx, ev, eff)
+	case schema.Delete:
+		return h.deleted(ctx, ev, eff)
+	}
+	return nil
+}
+
+// InboxTTL is how long stores keep inbox rows (Cassandra: the tables'
+// TTL).
+const InboxTTL = 30 * 24 * time.Hour
+
+// deleted retracts the notifications about a deleted object: its Class
+// groups in the owner's inbox (every 12-hour window the marks can be in
+// while inbox rows live: one read of at most ~62 group keys), a gift's
+// notification for its recipient, and a broadcast's for the author's
+// friends and followers (blind deletes at the broadcast's position, in
+// chunks; at most LiveCap users). Idempotent: a repeated delete finds
+// nothing. Pushes still queued are dropped by the sender (the object is
+// deleted and the group is gone).
+func (h *Hook) deleted(ctx context.Context, ev *schema.Event, eff *fanout.Effect) error {
+	o := &eff.Object
+	if ev.Object == "" {
+		return nil
+	}
+	owners := []int64{o.Author}
+	if o.Author == 0 {
+		owners[0] = ev.Actor
+	}
+	if o.Target != 0 && o.Target != owners[0] {
+		owners = append(owners, o.Target)
+	}
+	span := GroupSpan.Milliseconds()
+	now := h.cfg.Now().UnixMilli()
+	lo := now - InboxTTL.Milliseconds()
+	if o.TS > 0 {
+		lo = max(lo, o.TS-span)
+	}
+	hi := max(ev.TS, now) + span
+	var keys []string
+	for w := lo / span; w <= hi/span; w++ {
+		keys = append(keys, GroupKey(KindClass, ev.Object, w*span))
+	}
+	for _, u := range owners {
+		if err := h.cfg.Inbox.RemoveGroups(ctx, u, keys); err != nil {
+			return err
+		}
+	}
+	switch o.Type {
+	case schema.Gift:
+		if o.Target != 0 {
+			return h.cfg.Inbox.RemoveGroups(ctx, o.Target, []string{GroupKey(KindGift, ev.Object, o.TS)})
+		}
+	case schema.Live:
+		return h.unlive(ctx, o.Author, Position{TS: o.TS, Group: GroupKey(KindLive, ev.Object, o.TS)})
+	}
+	return nil
+}
+
+// unlive removes a deleted broadcast's notification from the inboxes of
+// its author's friends and followers (the audience it was sent to, or a
+// superset of it).
+func (h *Hook) unlive(ctx context.Context, author int64, at Position) error {
+	if h.cfg.Graph == nil || author == 0 {
+		return nil
+	}
+	fr, err := h.cfg.Graph.Friends(ctx, author)
+	if err != nil {
+		return fmt.Errorf("notify: friends: %w", err)
+	}
+	fo, err := h.cfg.Graph.Followers(ctx, author)
+	if err != nil {
+		return fmt.Errorf("notify: followers: %w", err)
+	}
+	users := append(fr, fo...)
+	if len(users) > h.cfg.LiveCap {
+		users = users[:h.cfg.LiveCap]
+	}
+	const chunk = 1000
+	rows := make([]GroupAt, 0, min(len(users), chunk))
+	for i, u := range users {
+		rows = append(rows, GroupAt{User: u, Pos: at})
+		if len(rows) == chunk || i == len(users)-1 {
+			if err := h.cfg.Inbox.RemoveAt(ctx, rows); err != nil {
+				return err
+			}
+			rows = rows[:0]
+		}
 	}
 	return nil
 }

@@ -108,6 +108,42 @@ func (in *Inbox) Retract(ctx context.Context, user int64, group string, actor in
 	return nil
 }
 
+// RemoveGroups deletes whole groups of one user (their object was
+// deleted) with every index row their activities may have left; groups
+// that are empty or missing are skipped.
+func (in *Inbox) RemoveGroups(ctx context.Context, user int64, groups []string) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	gs, err := in.store.Groups(ctx, user, groups)
+	if err != nil {
+		return fmt.Errorf("notify: read groups: %w", err)
+	}
+	var rows []GroupAt
+	for i, acts := range gs {
+		seen := make(map[int64]struct{}, len(acts))
+		for _, a := range acts {
+			if _, dup := seen[a.TS]; !dup {
+				seen[a.TS] = struct{}{}
+				rows = append(rows, GroupAt{User: user, Pos: Position{TS: a.TS, Group: groups[i]}})
+			}
+		}
+	}
+	return in.RemoveAt(ctx, rows)
+}
+
+// RemoveAt deletes whole groups and the index row at each position,
+// without reading (for single-activity groups whose position is known).
+func (in *Inbox) RemoveAt(ctx context.Context, rows []GroupAt) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := in.store.DeleteGroups(ctx, rows); err != nil {
+		return fmt.Errorf("notify: delete groups: %w", err)
+	}
+	return nil
+}
+
 func newestOf(acts []Activity) (Activity, bool) {
 	if len(acts) == 0 {
 		return Activity{}, false

@@ -1,6 +1,9 @@
 package notify
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store keeps inboxes. Implementations must be safe for concurrent use;
 // every write is idempotent.
@@ -25,6 +28,16 @@ type Store interface {
 	// SetReadMark moves the watermark forward to p; an older p changes
 	// nothing.
 	SetReadMark(ctx context.Context, user int64, p Position) error
+	// DeleteGroups removes whole groups (every actor) together with the
+	// index row at each GroupAt's Pos (missing is not an error).
+	DeleteGroups(ctx context.Context, groups []GroupAt) error
+}
+
+// GroupAt names one user's group (Pos.Group) and one of its index rows
+// (Pos.TS).
+type GroupAt struct {
+	User int64
+	Pos  Position
 }
 
 // Subscription is one browser's push subscription.
@@ -74,6 +87,48 @@ type Queue interface {
 	Checkpoint(ctx context.Context, shard int) (int64, error)
 	// SetCheckpoint records it.
 	SetCheckpoint(ctx context.Context, shard int, due int64) error
+}
+
+// Retry is one push to one device waiting for its next attempt. Retries
+// are kept in the store, so a push being retried when the sender stops is
+// resumed by whichever sender owns its shard next. Key: (Shard, Due, User,
+// Group, Sub).
+type Retry struct {
+	Shard    int
+	Due      int64 // unix ms: the next attempt, not before
+	User     int64
+	Group    string
+	Sub      string // the subscription (device) id
+	Attempt  int    // attempts made so far (1 after the first failure)
+	Deadline int64  // unix ms: dropped after this
+}
+
+// Retries keeps pending retries. Implementations must be safe for
+// concurrent use; a store with TTLs may expire a retry after its Deadline.
+type Retries interface {
+	// PutRetry upserts r by its key.
+	PutRetry(ctx context.Context, r Retry) error
+	// DeleteRetry removes the retry with r's key (missing is not an error).
+	DeleteRetry(ctx context.Context, r Retry) error
+	// Retries returns up to limit retries of shard in key order strictly
+	// after after's key (the zero Retry: from the start).
+	Retries(ctx context.Context, shard int, after Retry, limit int) ([]Retry, error)
+}
+
+// Leases split the push queue's shards between push processes: a shard is
+// served only by the holder of its lease, which expires unless renewed.
+// Implementations must be safe for concurrent use and must never let two
+// owners hold one shard's lease at once.
+type Leases interface {
+	// Heartbeat records that owner is alive for ttl and returns every owner
+	// alive now, owner included, in ascending order.
+	Heartbeat(ctx context.Context, owner string, ttl time.Duration) ([]string, error)
+	// AcquireLease takes shard's lease for owner when nobody holds it, or
+	// extends it when owner does, to ttl from now; it reports whether owner
+	// holds it afterwards.
+	AcquireLease(ctx context.Context, shard int, owner string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives shard's lease up if owner holds it.
+	ReleaseLease(ctx context.Context, shard int, owner string) error
 }
 
 // Settings keeps small named values that must be created once and then

@@ -198,7 +198,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	nt, err := setupNotify(ctx, o, b, secret, log)
+	nt, err := setupNotify(ctx, o, b, secret, reg, log)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ type notifyStore interface {
 	notify.Store
 	notify.Subscriptions
 	notify.Queue
+	notify.Retries
+	notify.Leases
 	notify.Settings
 }
 
@@ -28,6 +30,7 @@ type pushOptions struct {
 	allowLoopback bool
 	allowHTTP     bool
 	noPage        bool
+	leaseTTL      time.Duration
 }
 
 func addPushFlags(fs *flag.FlagSet, p *pushOptions) {
@@ -36,6 +39,7 @@ func addPushFlags(fs *flag.FlagSet, p *pushOptions) {
 	fs.BoolVar(&p.allowLoopback, "push-allow-loopback", false, "TESTS ONLY: let push endpoints be on loopback addresses")
 	fs.BoolVar(&p.allowHTTP, "push-allow-http", false, "TESTS ONLY: accept http:// push endpoints")
 	fs.BoolVar(&p.noPage, "no-page", false, "do not serve the browser page at /")
+	fs.DurationVar(&p.leaseTTL, "push-lease-ttl", 15*time.Second, "on Cassandra: how long a push shard lease lasts unless renewed (a dead push process's shards are taken over after it); at least 3s")
 }
 
 // notifySetup is the wired notification side: the fan-out hook, the HTTP
@@ -55,7 +59,11 @@ func (d demoNames) Name(u int64) string { return d[u] }
 // setupNotify wires the inbox, the VAPID keys (VAPID_PUBLIC_KEY and
 // VAPID_PRIVATE_KEY, or the pair kept in the store, made on first start),
 // the transport and the sender.
-func setupNotify(ctx context.Context, o options, b *backend, secret []byte, log *slog.Logger) (*notifySetup, error) {
+//
+// Pending retries are kept in the store. On Kafka + Cassandra the push
+// processes split the queue's shards with leases in the store; the
+// embedded store is opened by one process, which serves every shard.
+func setupNotify(ctx context.Context, o options, b *backend, secret []byte, obs notify.Observer, log *slog.Logger) (*notifySetup, error) {
 	st := b.stores.notify
 	inbox := notify.NewInbox(st)
 	var keys webpush.Keys
@@ -86,8 +94,13 @@ func setupNotify(ctx context.Context, o options, b *backend, secret []byte, log 
 	if o.demo {
 		names = demoNames{1: "Anna", 2: "Boris", 3: "Vera", 4: "Gleb", 5: "Dasha", 6: "Zhenya", 100: "Club"}
 	}
+	var leases notify.Leases
+	if o.kafka != "" {
+		leases = st
+	}
 	sender, err := notify.NewSender(notify.SenderConfig{Inbox: inbox, Queue: st, Subs: st, Transport: tr,
-		Catalog: catalog, Names: names, Objects: b.stores.objects, Workers: o.push.workers, Log: log})
+		Catalog: catalog, Names: names, Objects: b.stores.objects, Workers: o.push.workers,
+		Retries: st, Leases: leases, LeaseTTL: o.push.leaseTTL, Observer: obs, Log: log})
 	if err != nil {
 		return nil, err
 	}

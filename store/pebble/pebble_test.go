@@ -790,3 +790,7 @@ func TestConcurrentTimelineMarkers(t *testing.T) {
 		}
 	}
 }
+
+func TestNotifySuite(t *testing.T) {
+	storetest.RunNotify(t, func(t *testing.T) storetest.NotifyStore { return newStore(t).Notify() })
+}

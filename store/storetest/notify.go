@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/lenta-dev/lenta/notify"
 )
@@ -13,6 +14,8 @@ type NotifyStore interface {
 	notify.Store
 	notify.Subscriptions
 	notify.Queue
+	notify.Retries
+	notify.Leases
 	notify.Settings
 }
 
@@ -30,6 +33,9 @@ func RunNotify(t *testing.T, newStore func(t *testing.T) NotifyStore) {
 		{"Subscriptions", notifySubs},
 		{"QueueAndCheckpoint", notifyQueue},
 		{"SettingIsSetOnce", notifySettings},
+		{"RemoveGroupsOfADeletedObject", notifyRemoveGroups},
+		{"RetriesAreKeptUntilDeleted", notifyRetries},
+		{"LeasesAreExclusiveAndExpire", notifyLeases},
 	})
 }
 
@@ -269,5 +275,112 @@ func notifySettings(t *testing.T, s NotifyStore) {
 	must(t, err)
 	if v != "one" || w != "one" {
 		t.Errorf("settings: %q then %q, want one twice", v, w)
+	}
+}
+
+func notifyRemoveGroups(t *testing.T, s NotifyStore) {
+	ctx := t.Context()
+	in := notify.NewInbox(s)
+	addAct(t, in, classAct(1, "p1", 2, nBase+1000), classAct(1, "p1", 3, nBase+2000), classAct(1, "p2", 4, nBase+1500),
+		classAct(1, "p1", 5, nBase+12*nHour+10)) // p1 in two windows
+	g0, g1 := notify.GroupKey(notify.KindClass, "p1", nBase), notify.GroupKey(notify.KindClass, "p1", nBase+12*nHour)
+	live := notify.Activity{User: 7, Kind: notify.KindLive, Object: "b1", Actor: 9, TS: nBase + 50, EventID: "l1",
+		Until: nBase + nHour, Group: notify.GroupKey(notify.KindLive, "b1", nBase)}
+	must(t, in.AddMany(ctx, []notify.Activity{live, {User: 8, Kind: notify.KindLive, Object: "b1", Actor: 9,
+		TS: nBase + 50, EventID: "l1", Group: live.Group}}))
+	for range 2 { // idempotent
+		must(t, in.RemoveGroups(ctx, 1, []string{g0, g1, notify.GroupKey(notify.KindClass, "p1", nBase-12*nHour)}))
+		must(t, in.RemoveAt(ctx, []notify.GroupAt{{User: 7, Pos: notify.Position{TS: live.TS, Group: live.Group}},
+			{User: 6, Pos: notify.Position{TS: live.TS, Group: live.Group}}}))
+	}
+	p := inboxPage(t, in, 1, notify.Position{}, 10)
+	if len(p.Items) != 1 || p.Items[0].Object != "p2" {
+		t.Fatalf("after removing p1: %+v", p.Items)
+	}
+	if n, err := in.Unread(ctx, 1); err != nil || n != 1 {
+		t.Errorf("Unread = %d, %v; want 1", n, err)
+	}
+	if _, ok, err := in.Group(ctx, 1, g0); err != nil || ok {
+		t.Errorf("group %s still there: %v %v", g0, ok, err)
+	}
+	if p := inboxPage(t, in, 7, notify.Position{}, 10); len(p.Items) != 0 {
+		t.Errorf("user 7 after removing the broadcast: %+v", p.Items)
+	}
+	if p := inboxPage(t, in, 8, notify.Position{}, 10); len(p.Items) != 1 {
+		t.Errorf("user 8 lost a group not removed: %+v", p.Items)
+	}
+}
+
+func notifyRetries(t *testing.T, s NotifyStore) {
+	ctx := t.Context()
+	due := int64(1_700_000_000_000)
+	rs := []notify.Retry{
+		{Shard: 2, Due: due + 500, User: 1, Group: "gift:g1", Sub: "s1", Attempt: 1, Deadline: due + 9000},
+		{Shard: 2, Due: due, User: 3, Group: "class:1:p", Sub: "s2", Attempt: 2, Deadline: due + 8000},
+		{Shard: 2, Due: due, User: 3, Group: "class:1:p", Sub: "s3", Attempt: 1, Deadline: due + 8000},
+		{Shard: 5, Due: due, User: 1, Group: "gift:g1", Sub: "s1", Attempt: 1, Deadline: due + 9000},
+	}
+	for _, r := range rs {
+		must(t, s.PutRetry(ctx, r))
+	}
+	must(t, s.PutRetry(ctx, rs[0])) // upsert
+	got, err := s.Retries(ctx, 2, notify.Retry{}, 2)
+	must(t, err)
+	if len(got) != 2 || got[0] != rs[1] || got[1] != rs[2] {
+		t.Fatalf("first page = %+v", got)
+	}
+	got, err = s.Retries(ctx, 2, got[1], 2)
+	must(t, err)
+	if len(got) != 1 || got[0] != rs[0] {
+		t.Fatalf("second page = %+v", got)
+	}
+	must(t, s.DeleteRetry(ctx, rs[1]))
+	must(t, s.DeleteRetry(ctx, rs[1])) // missing: no error
+	got, err = s.Retries(ctx, 2, notify.Retry{}, 10)
+	must(t, err)
+	if len(got) != 2 || got[0] != rs[2] || got[1] != rs[0] {
+		t.Errorf("after delete = %+v", got)
+	}
+	if got, err := s.Retries(ctx, 5, notify.Retry{}, 10); err != nil || len(got) != 1 || got[0] != rs[3] {
+		t.Errorf("other shard = %+v, %v", got, err)
+	}
+}
+
+func notifyLeases(t *testing.T, s NotifyStore) {
+	ctx := t.Context()
+	const long = time.Minute
+	held := func(shard int, owner string, ttl time.Duration, want bool) {
+		t.Helper()
+		ok, err := s.AcquireLease(ctx, shard, owner, ttl)
+		must(t, err)
+		if ok != want {
+			t.Fatalf("AcquireLease(%d, %s) = %v, want %v", shard, owner, ok, want)
+		}
+	}
+	held(1, "a", long, true)
+	held(1, "b", long, false)
+	held(1, "a", long, true) // renew
+	held(2, "b", long, true)
+	must(t, s.ReleaseLease(ctx, 1, "b")) // not b's: nothing
+	held(1, "b", long, false)
+	must(t, s.ReleaseLease(ctx, 1, "a"))
+	held(1, "b", long, true)
+	held(1, "a", long, false)
+
+	// A lease that is not renewed expires; so does a heartbeat.
+	held(3, "a", time.Second, true)
+	m, err := s.Heartbeat(ctx, "b", long)
+	must(t, err)
+	m2, err := s.Heartbeat(ctx, "a", time.Second)
+	must(t, err)
+	if !slices.Equal(m, []string{"b"}) || !slices.Equal(m2, []string{"a", "b"}) {
+		t.Fatalf("members: %v then %v", m, m2)
+	}
+	time.Sleep(2200 * time.Millisecond)
+	held(3, "b", long, true)
+	m, err = s.Heartbeat(ctx, "b", long)
+	must(t, err)
+	if !slices.Equal(m, []string{"b"}) {
+		t.Errorf("members after a's heartbeat expired: %v", m)
 	}
 }
