@@ -154,3 +154,18 @@ func (s Stamp) After(o Stamp) bool {
 
 // IsZero reports whether s was never set.
 func (s Stamp) IsZero() bool { return s.TS == 0 && s.ID == "" }
+
+// InternAudience returns the shared string of a common audience (public,
+// friends, private) for b, or "" for any other, so decoders of many rows
+// need not allocate one string per row.
+func InternAudience(b []byte) string {
+	switch string(b) { // no allocation: the compiler compares in place
+	case AudiencePublic:
+		return AudiencePublic
+	case AudienceFriends:
+		return AudienceFriends
+	case AudiencePrivate:
+		return AudiencePrivate
+	}
+	return ""
+}

@@ -350,7 +350,7 @@ func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, af
 		sp.obj[0] = sp.id[1]
 		ab = append(ab, r.obj...)
 		sp.obj[1] = int32(len(ab))
-		a := internAudience(r.aud)
+		a := schema.InternAudience(r.aud)
 		if a == "" && len(r.aud) > 0 {
 			sp.aud[0] = int32(len(ab))
 			ab = append(ab, r.aud...)
@@ -376,19 +376,6 @@ func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, af
 		}
 	}
 	return out, nil
-}
-
-// internAudience returns the shared string of a common audience, or "".
-func internAudience(b []byte) string {
-	switch string(b) { // no allocation: the compiler compares in place
-	case schema.AudiencePublic:
-		return schema.AudiencePublic
-	case schema.AudienceFriends:
-		return schema.AudienceFriends
-	case schema.AudiencePrivate:
-		return schema.AudiencePrivate
-	}
-	return ""
 }
 
 // Markers returns the class index for (user, object): each actor's newest

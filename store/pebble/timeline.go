@@ -182,7 +182,7 @@ func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, af
 		sp.obj[0] = sp.id[1]
 		ab = append(ab, ev.object...)
 		sp.obj[1] = int32(len(ab))
-		aud := internAudience(ev.audience)
+		aud := schema.InternAudience(ev.audience)
 		if aud == "" && len(ev.audience) > 0 {
 			sp.aud[0] = int32(len(ab))
 			ab = append(ab, ev.audience...)
@@ -219,19 +219,6 @@ func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, af
 		}
 	}
 	return out, nil
-}
-
-// internAudience returns the shared string of a common audience, or "".
-func internAudience(b []byte) string {
-	switch string(b) { // no allocation: the compiler compares in place
-	case schema.AudiencePublic:
-		return schema.AudiencePublic
-	case schema.AudienceFriends:
-		return schema.AudienceFriends
-	case schema.AudiencePrivate:
-		return schema.AudiencePrivate
-	}
-	return ""
 }
 
 // Markers returns the class index for (user, object). The markers' event
