@@ -42,6 +42,9 @@ type Options struct {
 	ProbeRate float64
 	// Followers of the large author, and how many of them are checked.
 	Followers, Sample int
+	// PushSubs is how many users the push scenario subscribes, Pushes
+	// how many gifts (one push each) it publishes.
+	PushSubs, Pushes int
 	// CeilingRows caps the rows written by the write ceilings.
 	CeilingRows int
 	// Interval between /metrics samples.
@@ -177,6 +180,12 @@ func (e *Env) loadGraph(ctx context.Context) error {
 // publishAll publishes evs in batches on Publishers goroutines (bounded by
 // the count of evs and by 10 minutes) and returns how long it took.
 func (e *Env) publishAll(ctx context.Context, evs []schema.Event, label string) (time.Duration, error) {
+	return e.publishTo(ctx, e.client, evs, label, nil)
+}
+
+// publishTo is publishAll to the feedd of c; sending (when not nil) is
+// called with each batch's bounds just before it is posted.
+func (e *Env) publishTo(ctx context.Context, c *Client, evs []schema.Event, label string, sending func(lo, hi int)) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	batch := max(1, min(e.Opts.Batch, schema.MaxBatch))
@@ -189,7 +198,10 @@ func (e *Env) publishAll(ctx context.Context, evs []schema.Event, label string) 
 		go func() {
 			for i := range jobs {
 				lo, hi := i*batch, min((i+1)*batch, len(evs))
-				if err := e.client.Publish(ctx, evs[lo:hi]); err != nil {
+				if sending != nil {
+					sending(lo, hi)
+				}
+				if err := c.Publish(ctx, evs[lo:hi]); err != nil {
 					errc <- err
 					cancel()
 					for range jobs { // drain so the feeder ends
@@ -235,12 +247,17 @@ func (e *Env) publishAll(ctx context.Context, evs []schema.Event, label string) 
 
 // waitApplied waits until the pipeline's consumed count reaches target.
 func (e *Env) waitApplied(ctx context.Context, target float64, limit time.Duration, label string, total int64, base float64) (time.Time, error) {
+	return e.waitAppliedOn(ctx, e.client, target, limit, label, total, base)
+}
+
+// waitAppliedOn is waitApplied on the feedd of c.
+func (e *Env) waitAppliedOn(ctx context.Context, c *Client, target float64, limit time.Duration, label string, total int64, base float64) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	p := NewProgress(e.Opts.Progress, label, total)
 	defer p.Done()
 	for {
-		s, err := readCounters(ctx, e.client)
+		s, err := readCounters(ctx, c)
 		if err == nil {
 			p.Set(int64(s.Applied - base))
 			if s.Applied >= target {

@@ -16,8 +16,8 @@ type Scenario struct {
 }
 
 // Scenarios lists every scenario, in the order the standard suite runs
-// them. Adding one (push, ranked reads) is one file with its Scenario
-// value and one line here.
+// them. Adding one (as push was; ranked reads next) is one file with its
+// Scenario value and one line here.
 func Scenarios() []Scenario {
 	return []Scenario{
 		fanoutScenario,
@@ -25,6 +25,7 @@ func Scenarios() []Scenario {
 		readScenario,
 		mixedScenario,
 		largeScenario,
+		pushScenario,
 	}
 }
 

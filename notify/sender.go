@@ -525,6 +525,16 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 		s.stale()
 		return nil, nil
 	}
+	// Most users have no device subscribed: find out first, before the
+	// group and its object are read.
+	subs, err := s.cfg.Subs.Subscriptions(ctx, t.User)
+	if err != nil {
+		return nil, fmt.Errorf("read subscriptions: %w", err)
+	}
+	if len(subs) == 0 {
+		s.stats.Skipped.Add(1)
+		return nil, nil
+	}
 	n, ok, err := s.cfg.Inbox.Group(ctx, t.User, t.Group)
 	if err != nil {
 		return nil, err
@@ -544,10 +554,6 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 	objType, gone, err := s.objectOf(ctx, &n)
 	if err != nil || gone {
 		return nil, err
-	}
-	subs, err := s.cfg.Subs.Subscriptions(ctx, t.User)
-	if err != nil {
-		return nil, fmt.Errorf("read subscriptions: %w", err)
 	}
 	s.mu.Lock()
 	if len(s.lastSent) > 200_000 {

@@ -1,11 +1,11 @@
 // Command feedbench is Lenta's throughput bench: it runs feedd as a
 // subprocess, embedded (default) or on Kafka + Cassandra, loads a generated
 // social network through the public API, and measures fan-out, end-to-end
-// latency, feed reads, a mixed load and a large author, each against a
-// ceiling measured in the same run. It prints a summary table and writes
+// latency, feed reads, a mixed load, a large author and Web Push delivery,
+// each against a ceiling measured in the same run. It prints a summary table and writes
 // report.json, report.html and summary.txt.
 //
-//	feedbench [flags] suite|fanout|latency|read|mixed|large ...
+//	feedbench [flags] suite|fanout|latency|read|mixed|large|push ...
 //
 // This file only parses flags and wires: the logic lives in package bench.
 package main
@@ -91,6 +91,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&o.ProbeRate, "probe-rate", 20, "latency probes per second")
 	fs.IntVar(&o.Followers, "followers", 1_000_000, "followers of the large author")
 	fs.IntVar(&o.Sample, "sample", 1000, "random followers checked by the large scenario (plus the last one)")
+	fs.IntVar(&o.PushSubs, "push-subs", 1000, "users the push scenario subscribes (one device each)")
+	fs.IntVar(&o.Pushes, "pushes", 20_000, "gifts (one push each) the push scenario publishes")
 	fs.IntVar(&o.CeilingRows, "ceiling-rows", 2_000_000, "most rows the write ceiling writes")
 	fs.DurationVar(&o.Interval, "interval", 250*time.Millisecond, "/metrics sampling interval")
 	fs.StringVar(&c.out, "out", "", "folder for report.json, report.html, summary.txt and logs (default bench-results/<time>)")
@@ -115,7 +117,8 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	}
 	o.Mix = mix
 	if o.Events < 1 || o.Batch < 1 || o.Publishers < 1 || o.Clients < 1 || o.Limit < 1 || o.Limit > 100 ||
-		o.Fraction <= 0 || o.Duration <= 0 || o.Followers < 2 || o.Sample < 1 || o.CeilingRows < 1 || o.Interval <= 0 {
+		o.Fraction <= 0 || o.Duration <= 0 || o.Followers < 2 || o.Sample < 1 || o.CeilingRows < 1 || o.Interval <= 0 ||
+		o.PushSubs < 1 || o.Pushes < 1 {
 		return c, errors.New("sizes must be positive (--limit at most 100, --followers at least 2)")
 	}
 	var expanded []string
@@ -198,7 +201,7 @@ func execute(ctx context.Context, c config, args []string, stdout, stderr io.Wri
 	r.Workload = env.Graph.Stats()
 	r.Settings = map[string]any{"mix": o.Mix.String(), "events": o.Events, "batch": o.Batch, "publishers": o.Publishers,
 		"large_threshold": env.Threshold(), "order": o.Order, "fraction": o.Fraction, "duration": o.Duration.String(),
-		"clients": o.Clients, "limit": o.Limit, "followers": o.Followers, "sample": o.Sample, "seed": o.Workload.Seed,
+		"clients": o.Clients, "limit": o.Limit, "push_subs": o.PushSubs, "pushes": o.Pushes, "followers": o.Followers, "sample": o.Sample, "seed": o.Workload.Seed,
 		"keyspace": o.Target.Keyspace, "topic_prefix": o.Target.TopicPrefix}
 	if o.Log != nil {
 		st := env.Graph.Stats()

@@ -14,7 +14,7 @@ import (
 // tiny are sizes that run every scenario in seconds: the smoke test keeps
 // the bench from rotting, it measures nothing.
 var tiny = []string{"--users", "200", "--events", "1000", "--duration", "1s", "--followers", "300",
-	"--sample", "20", "--clients", "4", "--probe-rate", "10", "--ceiling-rows", "20000", "--quiet"}
+	"--sample", "20", "--clients", "4", "--probe-rate", "10", "--ceiling-rows", "20000", "--push-subs", "20", "--pushes", "200", "--quiet"}
 
 func smoke(t *testing.T, extra ...string) {
 	t.Helper()
@@ -48,7 +48,7 @@ func smoke(t *testing.T, extra ...string) {
 			t.Errorf("scenario %s: error %q, %d figures", s.Name, s.Error, len(s.Figures))
 		}
 	}
-	if got := strings.Join(names, ","); got != "fanout,latency,read,mixed,large" || r.Machine.CPUs == 0 {
+	if got := strings.Join(names, ","); got != "fanout,latency,read,mixed,large,push" || r.Machine.CPUs == 0 {
 		t.Errorf("scenarios %s, cpus %d", got, r.Machine.CPUs)
 	}
 	for _, f := range []string{"report.html", "summary.txt"} {
@@ -90,7 +90,7 @@ func TestParse(t *testing.T) {
 		t.Error("--kafka without --cassandra accepted")
 	}
 	c, err := parse([]string{"--mix", "post=1,graph=0", "suite"}, &stderr)
-	if err != nil || len(c.names) != 5 || c.opts.Mix.Post != 1 {
+	if err != nil || len(c.names) != 6 || c.opts.Mix.Post != 1 {
 		t.Errorf("suite: %v %v", c.names, err)
 	}
 }

@@ -49,6 +49,7 @@ type options struct {
 	demo           bool
 	migrate        bool
 	logLevel       string
+	pprofAddr      string
 	rankingConfig  string
 	push           pushOptions
 }
@@ -74,6 +75,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.demo, "demo", false, "seed a small demo network (idempotent)")
 	fs.BoolVar(&o.migrate, "migrate", true, "on Kafka + Cassandra: create the topics and apply the CQL migrations at start (idempotent)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.pprofAddr, "pprof", os.Getenv("LENTA_PPROF"), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default $LENTA_PPROF); off when empty")
 	fs.StringVar(&o.rankingConfig, "ranking-config", "", "JSON file of ranking weights (docs/ranking.md); unset: the defaults")
 	addPushFlags(fs, &o.push)
 	if err := fs.Parse(args); err != nil {
@@ -176,6 +178,13 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	tokens, err := auth.New(secret)
 	if err != nil {
 		return fmt.Errorf("FEED_AUTH_SECRET: %w", err)
+	}
+	if o.pprofAddr != "" {
+		stopPprof, err := servePprof(ctx, o.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	policy := timeline.Policy{Cap: o.timelineCap, MaxAge: o.maxAge}
 	var b *backend
