@@ -221,68 +221,14 @@ func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, af
 	return out, nil
 }
 
-// Markers returns the class index for (user, object). The markers' event
-// ids share one allocation.
+// Markers returns the class index for (user, object): each actor's newest
+// marker. It is MarkersOf for one object.
 func (t *TimelineStore) Markers(ctx context.Context, user int64, object string) ([]timeline.Marker, error) {
-	if err := ctx.Err(); err != nil {
+	out, err := t.MarkersOf(ctx, user, []string{object})
+	if err != nil {
 		return nil, err
 	}
-	s := t.s
-	bounds, arena := s.getBuf(), s.getBuf()
-	defer s.putBuf(bounds)
-	defer s.putBuf(arena)
-	bb := markerPrefix((*bounds)[:0], user, object)
-	nl := len(bb)
-	bb = prefixEnd(bb, bb[:nl])
-	*bounds = bb
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: bb[:nl], UpperBound: bb[nl:]})
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: markers: %w", err)
-	}
-	var out []timeline.Marker
-	var endsBuf [16]int32
-	ends := endsBuf[:0]
-	ab := (*arena)[:0]
-	for ok := it.First(); ok; ok = it.Next() {
-		actor := markerActor(it.Key(), nl)
-		if len(out) > 0 && out[len(out)-1].Actor == actor {
-			continue // an older class row of the same actor
-		}
-		v, verr := it.ValueAndErr()
-		var ts int64
-		var id []byte
-		if verr == nil {
-			ts, id, verr = decodeMarkerVal(v)
-		}
-		if verr != nil {
-			_ = it.Close()
-			return nil, fmt.Errorf("pebblestore: markers: %w", verr)
-		}
-		if out == nil {
-			out = make([]timeline.Marker, 0, 4)
-		}
-		ab = append(ab, id...)
-		ends = append(ends, int32(len(ab)))
-		out = append(out, timeline.Marker{Actor: actor, TS: ts})
-	}
-	err = it.Error()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	*arena = ab
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: markers: %w", err)
-	}
-	if len(ab) > math.MaxInt32 {
-		return nil, corrupt("markers too large")
-	}
-	str := string(ab)
-	start := int32(0)
-	for i := range out {
-		out[i].EventID = str[start:ends[i]]
-		start = ends[i]
-	}
-	return out, nil
+	return out[0], nil
 }
 
 // MarkersOf returns the markers of each object, in order, through one
