@@ -11,6 +11,8 @@
 #   restart [kafka|cassandra|all]
 #   status                         what runs, pids, ports, readiness (exit 1 if anything is down)
 #   logs  [kafka|cassandra|cassandra-N] [LINES]   tail of a service's log
+#   kill  kafka|cassandra-N [SIGNAL]  send SIGNAL (default KILL) to one server and wait until
+#                                  it has exited (fault tests; `start` brings it back)
 #   wipe  [kafka|cassandra|all]    stop and delete run data (the jar cache is kept)
 #   nodetool [-n N] ARGS...        Cassandra's nodetool against node N (default 1), over JMX
 #   env                            print the connection settings as shell variables
@@ -21,6 +23,8 @@
 #   CASSANDRA_PORT=9042 CASSANDRA_STORAGE_PORT=7000 CASSANDRA_JMX_PORT=7199 (node i: +i-1)
 #   KAFKA_HEAP=512m CASSANDRA_HEAP=1G SERVICES_START_TIMEOUT=180 SERVICES_STOP_TIMEOUT=60
 #   SERVICES_CACHE=<repo>/.cache   MVN_ARGS="" (extra arguments for mvn)
+#   SERVICES_RUN=$SERVICES_CACHE/run   run data, pids and logs (a second, independent set of
+#                      servers needs its own SERVICES_RUN and ports: scripts/faults.sh does that)
 set -euo pipefail
 
 KAFKA_VERSION=${KAFKA_VERSION:-4.1.2}
@@ -30,7 +34,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 POMS=$ROOT/scripts/services
 CACHE=${SERVICES_CACHE:-$ROOT/.cache}
 LIBS=$CACHE/services
-RUN=$CACHE/run
+RUN=${SERVICES_RUN:-$CACHE/run}
 
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
@@ -556,6 +560,43 @@ stop_cassandra() {
 
 stop_kafka() { stop_dirs "$(kafka_dir)"; }
 
+# nodes_of_cluster: the node count of the cluster in $RUN
+nodes_of_cluster() {
+  [[ -f $RUN/cassandra.nodes ]] || die "no Cassandra cluster in $RUN; run 'start cassandra' first"
+  cat "$RUN/cassandra.nodes"
+}
+
+start_cassandra_one() {
+  local i=$1 n
+  n=$(nodes_of_cluster)
+  ((i >= 1 && i <= n)) || die "cassandra-$i: the cluster has nodes 1..$n"
+  need_jars "$(cassandra_home)" cassandra
+  start_cassandra_node "$i" "$n"
+}
+
+stop_cassandra_one() { stop_dirs "$(cass_dir "$1")"; }
+
+# kill_one NAME SIGNAL: signal one server's JVM and wait until it has gone
+kill_one() {
+  local name=$1 sig=${2:-KILL} dir pid t0=$SECONDS
+  case $name in
+    kafka) dir=$(kafka_dir) ;;
+    cassandra-[1-9]) dir=$(cass_dir "${name#cassandra-}") ;;
+    *) die "kill: unknown server '$name' (kafka, cassandra-N)" ;;
+  esac
+  [[ $sig =~ ^[A-Z0-9]+$ ]] || die "kill: signal '$sig' (e.g. KILL, TERM, STOP, CONT)"
+  alive "$dir" || die "kill: $name is not running"
+  pid=$(cat "$dir/pid")
+  kill "-$sig" "$pid"
+  case $sig in STOP | CONT | 19 | 18) say "$name (pid $pid): SIG$sig sent"; return 0 ;; esac
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS - t0 < STOP_TIMEOUT)) || die "$name (pid $pid) still alive ${STOP_TIMEOUT}s after SIG$sig"
+    sleep 0.05
+  done
+  rm -f "$dir/ready"
+  say "$name (pid $pid) killed with SIG$sig"
+}
+
 # ---------------------------------------------------------------- status, logs
 
 status() {
@@ -625,9 +666,10 @@ EOF
 
 targets() {
   case ${1:-all} in
-    all) echo kafka cassandra ;;
+    all) printf '%s\n' kafka cassandra ;;
     kafka | cassandra) echo "$1" ;;
-    *) die "unknown service '$1' (kafka, cassandra, all)" ;;
+    cassandra-[1-9]) echo "cassandra_one ${1#cassandra-}" ;;
+    *) die "unknown service '$1' (kafka, cassandra, cassandra-N, all)" ;;
   esac
 }
 
@@ -653,11 +695,16 @@ main() {
       flock -w 600 9 || die "another scripts/services.sh holds $RUN/.lock"
       ;;
   esac
+  case $cmd:${1:-} in
+    fetch:cassandra-* | up:cassandra-* | restart:cassandra-* | wipe:cassandra-*)
+      die "$cmd works on whole services (kafka, cassandra, all); start, stop and kill take one node (cassandra-N)" ;;
+  esac
   case $cmd in
     fetch) for t in $(targets "${1:-all}"); do "fetch_$t"; done ;;
-    start) for t in $(targets "${1:-all}"); do "start_$t"; done ;;
+    start) while read -r t a; do "start_$t" $a; done < <(targets "${1:-all}") ;;
     up) for t in $(targets "${1:-all}"); do "fetch_$t"; "start_$t"; done ;;
-    stop) for t in $(targets "${1:-all}"); do "stop_$t"; done ;;
+    stop) while read -r t a; do "stop_$t" $a; done < <(targets "${1:-all}") ;;
+    kill) [[ $# -ge 1 ]] || die "kill needs a server name (kafka, cassandra-N)"; kill_one "$@" ;;
     restart)
       for t in $(targets "${1:-all}"); do "stop_$t"; done
       for t in $(targets "${1:-all}"); do "start_$t"; done ;;

@@ -1,0 +1,453 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The workload of every case: 500 users with 8 friends each, then 10,000
+// posts (plus 100 deletes), then 2,000 Class marks: about 100,000 timeline
+// rows of fan-out.
+const (
+	users   = 500
+	degree  = 8
+	posts   = 10_000
+	deletes = 100
+	marks   = 2_000
+)
+
+// result is one case's record, written to .artifacts/faults/results/ and
+// quoted in docs/reliability.md.
+type result struct {
+	Case       string             `json:"case"`
+	Fault      string             `json:"fault"`
+	Events     int                `json:"events"`
+	Seconds    map[string]float64 `json:"seconds"`
+	Counts     map[string]int64   `json:"counts,omitempty"`
+	Notes      []string           `json:"notes,omitempty"`
+	Comparison comparison         `json:"comparison"`
+	Passed     bool               `json:"passed"`
+	When       string             `json:"when"`
+}
+
+func newResult(name, fault string) *result {
+	return &result{Case: name, Fault: fault, Seconds: map[string]float64{}, Counts: map[string]int64{}}
+}
+
+func (r *result) time(key string, d time.Duration) { r.Seconds[key] = roundSec(d) }
+
+func roundSec(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
+
+// save writes the record; it runs from t.Cleanup so a failed case is
+// recorded as failed.
+func (r *result) save(t *testing.T) {
+	r.Passed = !t.Failed()
+	r.When = time.Now().UTC().Format(time.RFC3339)
+	dir := filepath.Join(root, ".artifacts", "faults", "results")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Log(err)
+		return
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, r.Case+".json"), b, 0o644); err != nil {
+		t.Log(err)
+	}
+	t.Logf("result: %s", b)
+}
+
+// lag is the consumer group's lag as a live worker reports it (-1: none).
+func (d *deployment) lag() float64 {
+	for _, w := range d.live() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		v, err := w.metric(ctx, "lenta_bus_lag_messages")
+		cancel()
+		if err == nil && v >= 0 {
+			return v
+		}
+	}
+	return -1
+}
+
+// readers reads random users' feeds from the API until stopped, counting
+// answers by status ("200", "503", "transport error").
+type readers struct {
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	counts map[string]int64
+	errs   []string
+	ok     atomic.Int64
+}
+
+func (d *deployment) startReaders(n int, every time.Duration) *readers {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &readers{stop: cancel, counts: map[string]int64{}}
+	toks := make([]string, users+1)
+	for u := 1; u <= users; u++ {
+		toks[u] = d.token(int64(u), false)
+	}
+	for i := range n {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			for ctx.Err() == nil {
+				u := rng.IntN(users) + 1
+				code, body, err := request(ctx, "GET", d.api.base+"/v1/feed?order=recent&limit=20", toks[u], "", nil)
+				if ctx.Err() != nil {
+					return
+				}
+				key := fmt.Sprint(code)
+				if err != nil {
+					key = "transport error"
+				}
+				r.mu.Lock()
+				r.counts[key]++
+				if key != "200" && len(r.errs) < 5 {
+					r.errs = append(r.errs, fmt.Sprintf("%s %s %v", key, truncate(string(body), 120), err))
+				}
+				r.mu.Unlock()
+				if key == "200" {
+					r.ok.Add(1)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(every):
+				}
+			}
+		}()
+	}
+	return r
+}
+
+// halt stops the readers and returns the count of answers by status.
+func (r *readers) halt() (map[string]int64, []string) {
+	r.stop()
+	r.wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts, r.errs
+}
+
+func notOK(counts map[string]int64) int64 {
+	var n int64
+	for k, v := range counts {
+		if k != "200" {
+			n += v
+		}
+	}
+	return n
+}
+
+// graphPhase publishes the friendships and waits for them to be applied.
+func graphPhase(t *testing.T, d *deployment, w *workload, st *pubStats) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	d.publish(ctx, w.graph, 500, 4, 0, st)
+	d.drained(5 * time.Minute)
+}
+
+// marksPhase publishes the Class marks and waits for them to be applied.
+func marksPhase(t *testing.T, d *deployment, w *workload, st *pubStats) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	d.publish(ctx, w.marks, 250, 4, 0, st)
+	d.drained(5 * time.Minute)
+}
+
+func itemsPhase(w *workload) []ev { return append(append([]ev(nil), w.posts...), w.deletes...) }
+
+// TestCassandraKilledMidFanout: Cassandra is SIGKILLed while the workers
+// fan out 10,000 posts, and restarted. The workers retry, commit nothing
+// while nothing can be written, and resume; the final state is exact.
+func TestCassandraKilledMidFanout(t *testing.T) {
+	needFaults(t)
+	res := newResult("cassandra_sigkill", "Cassandra (single node) SIGKILLed mid fan-out, restarted")
+	t.Cleanup(func() { res.save(t) })
+	kafka, cass := cluster(t, 1)
+	d := deploy(t, "cassandra_kill", kafka, cass, 2)
+	w := newWorkload(1, users, degree, posts, deletes, marks)
+	res.Events = w.total()
+	var st pubStats
+	graphPhase(t, d, w, &st)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	start := d.applied(ctx)
+	d.publish(ctx, itemsPhase(w), 500, 4, 0, &st)
+	d.waitApplied(start+1500, 5*time.Minute) // a sixth of the items are out
+	res.Counts["applied_before_kill"] = int64(d.applied(ctx) - start)
+	tKill := time.Now()
+	svc(t, "kill", "cassandra-1", "KILL")
+	time.Sleep(2 * time.Second) // batches in flight fail and start retrying
+	lagAfterKill := d.lag()
+
+	// While Cassandra is down: the workers keep running and retrying, and
+	// the reader answers at once with a clear 503 (it has no other copy).
+	time.Sleep(8 * time.Second)
+	for _, w := range d.workers {
+		if w.exited() {
+			t.Fatalf("%s exited while Cassandra was down:\n%s", w.name, w.logTail())
+		}
+	}
+	t0 := time.Now()
+	code, body, err := request(ctx, "GET", d.api.base+"/v1/feed?order=recent", d.token(7, false), "", nil)
+	res.time("reader_answer_while_down", time.Since(t0))
+	res.Notes = append(res.Notes, fmt.Sprintf("reader during the outage: %d %s (err %v)", code, truncate(string(body), 100), err))
+	if err != nil || code != 503 {
+		t.Errorf("feed read with Cassandra down: %d %s %v; want a prompt 503", code, body, err)
+	}
+	lagBeforeRestart := d.lag()
+	res.Counts["lag_after_kill"] = int64(lagAfterKill)
+	res.Counts["lag_before_restart"] = int64(lagBeforeRestart)
+	if lagBeforeRestart < lagAfterKill {
+		t.Errorf("offsets were committed while Cassandra was down: lag %v -> %v", lagAfterKill, lagBeforeRestart)
+	}
+	res.time("outage", time.Since(tKill))
+	res.time("cassandra_restart", svc(t, "start", "cassandra"))
+	res.time("catch_up_after_restart", d.drained(10*time.Minute))
+	res.time("kill_to_drained", time.Since(tKill))
+	retries := 0.0
+	for _, w := range d.live() {
+		v, _ := w.metric(ctx, "lenta_fanout_retries_total")
+		retries += v
+	}
+	res.Counts["batch_retries"] = int64(retries)
+	if retries == 0 {
+		t.Errorf("no batch was retried: the kill did not land mid fan-out")
+	}
+	marksPhase(t, d, w, &st)
+	res.Comparison = d.verify(w, d.api.base)
+}
+
+// TestKafkaKilledMidRun: the broker is SIGKILLed while events are being
+// published and fanned out, and restarted. Publishers get a clear error
+// and retry; the reader keeps answering from what is stored; producers
+// and consumers reconnect; nothing is lost or doubled.
+func TestKafkaKilledMidRun(t *testing.T) {
+	needFaults(t)
+	res := newResult("kafka_sigkill", "Kafka broker SIGKILLed mid run, restarted")
+	t.Cleanup(func() { res.save(t) })
+	kafka, cass := cluster(t, 1)
+	d := deploy(t, "kafka_kill", kafka, cass, 2)
+	w := newWorkload(2, users, degree, posts, deletes, marks)
+	res.Events = w.total()
+	var st pubStats
+	graphPhase(t, d, w, &st)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		// About 1,000 events/s, so the run lasts ~10 s plus the outage.
+		d.publish(ctx, itemsPhase(w), 50, 2, 100*time.Millisecond, &st)
+	}()
+	time.Sleep(3 * time.Second)
+	tKill := time.Now()
+	svc(t, "kill", "kafka", "KILL")
+	// The pipeline is down; the reader answers from what is stored.
+	rd := d.startReaders(2, 20*time.Millisecond)
+	time.Sleep(8 * time.Second)
+	counts, errs := rd.halt()
+	res.Counts["reads_while_kafka_down"] = counts["200"]
+	res.Counts["failed_reads_while_kafka_down"] = notOK(counts)
+	if notOK(counts) > 0 || counts["200"] == 0 {
+		t.Errorf("reader while Kafka was down: %v %v", counts, errs)
+	}
+	res.time("kafka_restart", svc(t, "start", "kafka"))
+	kafkaBack := time.Now()
+	select {
+	case <-pubDone:
+	case <-ctx.Done():
+		t.Fatal("publishing did not finish")
+	}
+	res.time("kill_to_all_accepted", time.Since(tKill))
+	// How long after the broker was back publishes still failed (the
+	// producer's reconnect and its circuit breaker).
+	res.time("publish_failing_after_restart", max(0, time.UnixMilli(st.lastFail.Load()).Sub(kafkaBack)))
+	res.time("catch_up", d.drained(10*time.Minute))
+	res.time("kill_to_drained", time.Since(tKill))
+	res.Counts["publish_retries"] = st.retries.Load()
+	res.Notes = append(res.Notes, st.failureList()...)
+	if st.retries.Load() == 0 {
+		t.Errorf("no publish failed: the kill did not land mid run")
+	}
+	for _, w := range d.workers {
+		if w.exited() {
+			t.Errorf("%s exited: %v\n%s", w.name, w.err, w.logTail())
+		}
+	}
+	marksPhase(t, d, w, &st)
+	res.Comparison = d.verify(w, d.api.base)
+}
+
+// TestWorkerKilledAndStopped: one fan-out worker is SIGKILLed mid batch,
+// then the other too (the reader keeps answering with no worker at all),
+// a new worker takes over, and a worker stopped with SIGTERM drains,
+// commits and exits in bounded time.
+func TestWorkerKilledAndStopped(t *testing.T) {
+	needFaults(t)
+	res := newResult("worker_sigkill_sigterm", "fan-out worker SIGKILLed mid batch; worker stopped with SIGTERM")
+	t.Cleanup(func() { res.save(t) })
+	kafka, cass := cluster(t, 1)
+	d := deploy(t, "worker_kill", kafka, cass, 2)
+	w := newWorkload(3, users, degree, posts, deletes, marks)
+	res.Events = w.total()
+	var st pubStats
+	graphPhase(t, d, w, &st)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	start := d.applied(ctx)
+	d.publish(ctx, itemsPhase(w), 500, 4, 0, &st)
+	d.waitApplied(start+1500, 5*time.Minute)
+	w1, w2 := d.workers[0], d.workers[1]
+	if _, err := w1.signal(syscall.SIGKILL, 10*time.Second); err == nil {
+		t.Fatalf("%s exited with status 0 after SIGKILL", w1.name)
+	}
+	tKill := time.Now()
+	// No worker at all: the reader still answers from Cassandra, and no
+	// offset moves.
+	if _, err := w2.signal(syscall.SIGKILL, 10*time.Second); err == nil {
+		t.Fatalf("%s exited with status 0 after SIGKILL", w2.name)
+	}
+	rd := d.startReaders(2, 20*time.Millisecond)
+	time.Sleep(5 * time.Second)
+	counts, errs := rd.halt()
+	res.Counts["reads_with_no_worker"] = counts["200"]
+	res.Counts["failed_reads_with_no_worker"] = notOK(counts)
+	if notOK(counts) > 0 || counts["200"] == 0 {
+		t.Errorf("reader with the pipeline down: %v %v", counts, errs)
+	}
+	// A new worker takes every partition over and resumes from the last
+	// commits: what the killed ones had half-written is re-applied.
+	tStart := time.Now()
+	w3 := d.addWorker("worker3")
+	res.time("restart_worker", time.Since(tStart))
+	mid := d.applied(ctx)
+	d.waitApplied(mid+1000, 5*time.Minute)
+	res.time("kill_to_resumed", time.Since(tKill))
+	// A second one joins (a rebalance), then the first is stopped with
+	// SIGTERM mid stream: it finishes its batch, commits and exits.
+	d.addWorker("worker4")
+	time.Sleep(3 * time.Second)
+	if d.lag() == 0 {
+		t.Log("the backlog drained before SIGTERM; the drain is still measured")
+	}
+	took, err := w3.signal(syscall.SIGTERM, 30*time.Second)
+	res.time("sigterm_to_exit", took)
+	if err != nil {
+		t.Errorf("%s after SIGTERM: %v\n%s", w3.name, err, w3.logTail())
+	}
+	if took > 15*time.Second {
+		t.Errorf("%s took %v to stop after SIGTERM; the bound is 15s", w3.name, took)
+	}
+	if !strings.Contains(w3.log(), "feedd stopped cleanly") {
+		t.Errorf("%s did not log a clean stop:\n%s", w3.name, w3.logTail())
+	}
+	res.time("catch_up", d.drained(10*time.Minute))
+	res.time("kill_to_drained", time.Since(tKill))
+	marksPhase(t, d, w, &st)
+	res.Comparison = d.verify(w, d.api.base)
+}
+
+// TestRingNodeLost: on a 3-node Cassandra (RF 3, LOCAL_QUORUM) one node is
+// SIGKILLed while events are published, fanned out and read; no reader or
+// writer sees an error. The node returns and catches up (hinted handoff),
+// which a repair preview confirms: its data matches the other replicas.
+func TestRingNodeLost(t *testing.T) {
+	needFaults(t)
+	res := newResult("ring_node_sigkill", "1 of 3 Cassandra nodes (RF 3, LOCAL_QUORUM) SIGKILLed mid run, returned")
+	t.Cleanup(func() { res.save(t) })
+	tRing := time.Now()
+	kafka, cass := cluster(t, 3)
+	res.time("ring_start", time.Since(tRing))
+	d := deploy(t, "ring", kafka, cass, 2, "--replication", "3", "--consistency", "LOCAL_QUORUM")
+	w := newWorkload(4, users, degree, posts, deletes, marks)
+	res.Events = w.total()
+	var st pubStats
+	graphPhase(t, d, w, &st)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	defer cancel()
+	rd := d.startReaders(2, 25*time.Millisecond)
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		d.publish(ctx, itemsPhase(w), 50, 2, 100*time.Millisecond, &st)
+	}()
+	time.Sleep(3 * time.Second)
+	tKill := time.Now()
+	svc(t, "kill", "cassandra-2", "KILL")
+	time.Sleep(15 * time.Second)
+	res.time("node_down", time.Since(tKill))
+	res.time("node_restart", svc(t, "start", "cassandra-2"))
+	<-pubDone
+	res.time("catch_up", d.drained(10*time.Minute))
+	counts, errs := rd.halt()
+	res.Counts["reads"] = counts["200"]
+	res.Counts["failed_reads"] = notOK(counts)
+	res.Counts["publish_retries"] = st.retries.Load()
+	res.Notes = append(res.Notes, st.failureList()...)
+	if notOK(counts) > 0 {
+		t.Errorf("readers saw errors while a node was down: %v %v", counts, errs)
+	}
+	if st.retries.Load() > 0 {
+		t.Errorf("writers saw errors while a node was down: %v", st.failureList())
+	}
+	marksPhase(t, d, w, &st)
+	res.Comparison = d.verify(w, d.api.base)
+
+	// The returned node caught up: hints delivered, then a repair preview
+	// of the keyspace from node 2 finds nothing to stream.
+	tHints := time.Now()
+	for _, n := range []string{"1", "3"} {
+		waitNoHints(t, n, 5*time.Minute)
+	}
+	res.time("hints_delivered", time.Since(tHints))
+	out := nodetool(t, "2", "repair", "--preview", "--full", d.flag("--keyspace"))
+	res.Notes = append(res.Notes, "repair preview: "+lastLine(out))
+	if !strings.Contains(out, "Previewed data was in sync") {
+		t.Errorf("node 2 has not caught up; repair preview says:\n%s", out)
+	}
+}
+
+// nodetool runs Cassandra's nodetool against node n of the suite's ring.
+func nodetool(t *testing.T, n string, args ...string) string {
+	t.Helper()
+	out, err := services(0, append([]string{"nodetool", "-n", n}, args...)...)
+	if err != nil {
+		t.Fatalf("nodetool -n %s %s: %v\n%s", n, strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+var hintLine = regexp.MustCompile(`(?m)^[0-9a-f]{8}-[0-9a-f-]+\s`)
+
+// waitNoHints waits until node n holds no hints for other nodes.
+func waitNoHints(t *testing.T, n string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		out := nodetool(t, n, "listpendinghints")
+		if !hintLine.MatchString(out) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s still has hints after %v:\n%s", n, limit, out)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
