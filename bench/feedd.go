@@ -85,7 +85,12 @@ func StartFeedd(ctx context.Context, c FeeddConfig) (*Feedd, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--http", addr, "--log-level", "warn"}
+	// The bench measures capacity, not policy: feedd's per-address and
+	// per-token rate limits and its connection cap (README.md, "Limits")
+	// would throttle the one address and service token the load comes
+	// from. c.Args come after, so a scenario can set them again.
+	args := []string{"--http", addr, "--log-level", "warn",
+		"--rate-per-ip", "-1", "--rate-per-token", "-1", "--max-conns-per-ip", "-1"}
 	if c.Target.Real() {
 		args = append(args, "--kafka", c.Target.Kafka, "--cassandra", c.Target.Cassandra,
 			"--keyspace", c.Target.Keyspace, "--topic-prefix", c.Target.TopicPrefix,

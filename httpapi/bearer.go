@@ -13,8 +13,9 @@ const (
 	challengeInvalidToken = `Bearer realm="lenta", error="invalid_token"`
 )
 
-// authenticate verifies the bearer token; on failure it has written the 401
-// and returns false. The token is never logged or echoed.
+// authenticate verifies the bearer token and applies the per-token rate
+// limit; on failure it has written the 401 (or 429) and returns false. The
+// token is never logged or echoed.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, f format) (auth.Principal, bool) {
 	h := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
 	if len(h) == 0 {
@@ -35,6 +36,9 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx, f format) (auth.Principa
 		// auth errors state a reason and never quote the token.
 		ctx.Response.Header.Set(fasthttp.HeaderWWWAuthenticate, challengeInvalidToken)
 		s.fail(ctx, f, fasthttp.StatusUnauthorized, codeUnauthorized, err.Error(), -1)
+		return auth.Principal{}, false
+	}
+	if !s.allowToken(ctx, f, p) {
 		return auth.Principal{}, false
 	}
 	return p, true

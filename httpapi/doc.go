@@ -17,6 +17,13 @@
 //   - GET /v1/feed reads the token user's feed. A service token may add
 //     user=ID to read another user's feed (for server-side renderers and
 //     tests); a user token may only name itself.
+//   - Limits (Config; README.md, "Limits"): a token bucket per client
+//     address (IPv4, or IPv6 /64) and per verified token subject
+//     (golang.org/x/time/rate, in tables bounded by LimiterEntries and
+//     emptied lazily, no goroutine), 429 with code rate_limited and
+//     Retry-After over them, /healthz and /metrics exempt; a cap on open
+//     connections per address; bounds on the time to send the headers, the
+//     body, to write the answer and to stay idle; body and header sizes.
 //
 // This package must never log a token, an Authorization header, a query
 // string or a request body, never publish part of a refused request, never

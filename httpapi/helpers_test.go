@@ -153,6 +153,11 @@ func newServer(t testing.TB, mod func(*Config)) *testEnv {
 		Metrics:   e.metrics,
 		Log:       slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:       func() time.Time { return testNow },
+		// Rate limits on but far out of reach, so that loops, fuzzing and
+		// benchmarks through one address and token run the limiter without
+		// meeting it; limits_test.go sets its own.
+		RatePerAddress: 1e9,
+		RatePerToken:   1e9,
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -168,6 +173,14 @@ func newServer(t testing.TB, mod func(*Config)) *testEnv {
 func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 	t.Helper()
 	e := newServer(t, mod)
+	e.serve(t)
+	return e
+}
+
+// serve starts e's server on an in-memory listener for the test's life
+// and returns the listener.
+func (e *testEnv) serve(t testing.TB) *fasthttputil.InmemoryListener {
+	t.Helper()
 	ln := fasthttputil.NewInmemoryListener()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -189,7 +202,7 @@ func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return e
+	return ln
 }
 
 func (e *testEnv) token(t testing.TB, user int64, service bool) string {

@@ -38,6 +38,8 @@ const (
 	codeBadCursor        = "bad_cursor"
 	codeBadRequest       = "bad_request"
 	codeTimeout          = "timeout"
+	codeRateLimited      = "rate_limited"
+	codeTooManyConns     = "too_many_connections"
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeUnavailable      = "unavailable"

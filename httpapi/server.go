@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -26,9 +30,10 @@ const (
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultPageLimit       = 20
 
-	ReadTimeout  = 10 * time.Second
-	WriteTimeout = 10 * time.Second
-	IdleTimeout  = 60 * time.Second
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
 
 	healthTimeout = 2 * time.Second
 )
@@ -63,6 +68,48 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain after Serve's context ends
 	// (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+
+	// ReadHeaderTimeout bounds reading the request line and headers, from
+	// the connection's start (its first request) or the request's first
+	// byte (later requests). A client that sends its headers slower than
+	// that gets a 408 and is disconnected (default
+	// DefaultReadHeaderTimeout).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading the body, from the end of the headers
+	// (default DefaultReadTimeout); a whole request takes at most
+	// ReadHeaderTimeout + ReadTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response (default DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its next
+	// request (default DefaultIdleTimeout).
+	IdleTimeout time.Duration
+
+	// RatePerAddress is the sustained requests per second one client
+	// address (an IPv4 address, or an IPv6 /64) may make, BurstPerAddress
+	// how many it may make at once. Over it: 429, code rate_limited, with
+	// Retry-After. Rate 0: DefaultRatePerAddress; negative: no limit.
+	// Burst 0: twice the rate (at least 1). /healthz and /metrics are
+	// exempt. The address is the TCP peer's: behind a proxy it is the
+	// proxy's (X-Forwarded-For is not trusted), so limit at the proxy.
+	RatePerAddress  float64
+	BurstPerAddress int
+	// RatePerToken and BurstPerToken limit the requests per verified token
+	// subject (user id; a service token of the same id counts apart), on
+	// every endpoint that takes a token. Same rules and defaults as the
+	// per-address pair, with DefaultRatePerToken.
+	RatePerToken  float64
+	BurstPerToken int
+	// LimiterEntries bounds how many addresses and how many token subjects
+	// the rate limiters remember (each; default DefaultLimiterEntries).
+	// Idle entries are dropped on access once their bucket would be full
+	// again; a full table drops its least recently used entry.
+	LimiterEntries int
+	// MaxConnsPerAddress caps the open connections from one client address
+	// (same address rule as RatePerAddress); over it a new connection gets
+	// a 429 and is closed. 0: DefaultMaxConnsPerAddress; negative: no cap.
+	// Applies to Serve only.
+	MaxConnsPerAddress int
 	// Now is the clock events are validated against (default time.Now).
 	Now func() time.Time
 	// Health, if set, is called by GET /healthz; an error makes it 503.
@@ -83,6 +130,12 @@ type Server struct {
 
 	serving atomic.Bool
 
+	// addrLimit and tokenLimit are the rate limiters (nil: off); clock is
+	// their time (time.Now; tests replace it).
+	addrLimit  *keyedLimiter[netip.Addr]
+	tokenLimit *keyedLimiter[tokenKey]
+	clock      func() time.Time
+
 	routes [numRoutes]route
 }
 
@@ -94,8 +147,49 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Feed != nil && cfg.Cursors == nil {
 		return nil, errors.New("httpapi: Config.Cursors is required with a Feed")
 	}
-	if cfg.MaxBodyBytes < 0 || cfg.MaxHeaderBytes < 0 || cfg.Concurrency < 0 || cfg.ShutdownTimeout < 0 {
+	if cfg.MaxBodyBytes < 0 || cfg.MaxHeaderBytes < 0 || cfg.Concurrency < 0 || cfg.ShutdownTimeout < 0 ||
+		cfg.ReadHeaderTimeout < 0 || cfg.ReadTimeout < 0 || cfg.WriteTimeout < 0 || cfg.IdleTimeout < 0 ||
+		cfg.LimiterEntries < 0 {
 		return nil, errors.New("httpapi: negative limit in Config")
+	}
+	addrRate, err := limitRate(cfg.RatePerAddress, DefaultRatePerAddress)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: RatePerAddress: %w", err)
+	}
+	addrBurst, err := limitBurst(addrRate, cfg.BurstPerAddress)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: BurstPerAddress: %w", err)
+	}
+	tokenRate, err := limitRate(cfg.RatePerToken, DefaultRatePerToken)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: RatePerToken: %w", err)
+	}
+	tokenBurst, err := limitBurst(tokenRate, cfg.BurstPerToken)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: BurstPerToken: %w", err)
+	}
+	cfg.RatePerAddress, cfg.BurstPerAddress = orOff(addrRate), addrBurst
+	cfg.RatePerToken, cfg.BurstPerToken = orOff(tokenRate), tokenBurst
+	if cfg.LimiterEntries == 0 {
+		cfg.LimiterEntries = DefaultLimiterEntries
+	}
+	switch {
+	case cfg.MaxConnsPerAddress == 0:
+		cfg.MaxConnsPerAddress = DefaultMaxConnsPerAddress
+	case cfg.MaxConnsPerAddress < 0:
+		cfg.MaxConnsPerAddress = -1
+	}
+	if cfg.ReadHeaderTimeout == 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -115,9 +209,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	s := &Server{cfg: cfg, log: cfg.Log}
+	s := &Server{cfg: cfg, log: cfg.Log, clock: time.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if addrRate > 0 {
+		s.addrLimit = newKeyedLimiter[netip.Addr](addrRate, addrBurst, cfg.LimiterEntries)
+	}
+	if tokenRate > 0 {
+		s.tokenLimit = newKeyedLimiter[tokenKey](tokenRate, tokenBurst, cfg.LimiterEntries)
 	}
 	s.base, s.stop = context.WithCancel(context.Background())
 	for id := range s.routes {
@@ -133,8 +233,9 @@ func New(cfg Config) (*Server, error) {
 
 // Handler is the request handler with every route, for embedding in
 // another fasthttp.Server (tests use fasthttputil.NewInmemoryListener).
-// Serve adds the server limits (timeouts, body and header size); a bare
-// Handler still refuses bodies over MaxBodyBytes.
+// It applies the rate limits (per address and per token) and refuses
+// bodies over MaxBodyBytes; Serve adds the server limits (timeouts, header
+// size, connections per address).
 func (s *Server) Handler() fasthttp.RequestHandler { return s.handler }
 
 // Serve serves on ln until ctx is cancelled, then stops accepting, drains
@@ -146,6 +247,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("httpapi: Serve called twice")
 	}
 	srv := s.fastServer()
+	if s.cfg.MaxConnsPerAddress > 0 {
+		ln = newConnLimitListener(ln, s.cfg.MaxConnsPerAddress, s.log)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -178,10 +282,11 @@ func (s *Server) fastServer() *fasthttp.Server {
 		Handler:                      s.handler,
 		ErrorHandler:                 s.protocolError,
 		ExpectHandler:                s.expectContinue,
+		HeaderReceived:               s.headerReceived,
 		Logger:                       fastLogger{s.log},
-		ReadTimeout:                  ReadTimeout,
-		WriteTimeout:                 WriteTimeout,
-		IdleTimeout:                  IdleTimeout,
+		ReadTimeout:                  s.cfg.ReadHeaderTimeout, // reset for the body by headerReceived
+		WriteTimeout:                 s.cfg.WriteTimeout,
+		IdleTimeout:                  s.cfg.IdleTimeout,
 		MaxRequestBodySize:           s.cfg.MaxBodyBytes,
 		ReadBufferSize:               s.cfg.MaxHeaderBytes, // also the header size limit
 		Concurrency:                  s.cfg.Concurrency,
@@ -194,11 +299,77 @@ func (s *Server) fastServer() *fasthttp.Server {
 	}
 }
 
-// fastLogger routes fasthttp's own messages (accept errors, overload) to slog.
+// headerReceived gives the body its own read deadline once the headers
+// are in: fasthttp's ReadTimeout (ReadHeaderTimeout here) has bounded the
+// request line and headers.
+func (s *Server) headerReceived(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return fasthttp.RequestConfig{ReadTimeout: s.cfg.ReadTimeout}
+}
+
+// orOff is a limiter rate as Config shows it after New: -1 when off.
+func orOff(r float64) float64 {
+	if r == 0 {
+		return -1
+	}
+	return r
+}
+
+// fastLogger routes fasthttp's own messages (accept errors, overload,
+// connection errors) to slog. fasthttp's connection errors can quote the
+// request (a malformed header line, with whatever token is in it, even
+// with SecureErrorLogMessage), so only the format, addresses, numbers and
+// listener errors get through: a connection error is reduced to its kind,
+// and any other argument is dropped.
 type fastLogger struct{ log *slog.Logger }
 
+// connErrorFormat is the prefix of fasthttp's message for a connection
+// that ended in an error: a client's doing (malformed, too large, too
+// slow), answered and counted in the metrics, so logged at debug level
+// only; at warn, a client could flood the log.
+const connErrorFormat = "error when serving connection"
+
 func (l fastLogger) Printf(format string, args ...any) {
-	l.log.Warn(fmt.Sprintf(format, args...), slog.String("component", "fasthttp"))
+	connErr := strings.HasPrefix(format, connErrorFormat)
+	safe := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case error:
+			if connErr {
+				safe[i] = errorKind(v)
+			} else {
+				safe[i] = v // the listener's own errors
+			}
+		case net.Addr:
+			safe[i] = v.String()
+		case int, int64, uint32, uint64, float64, time.Duration:
+			safe[i] = v
+		default:
+			safe[i] = "(redacted)"
+		}
+	}
+	level := slog.LevelWarn
+	if connErr {
+		level = slog.LevelDebug
+	}
+	l.log.LogAttrs(context.Background(), level, fmt.Sprintf(format, safe...), slog.String("component", "fasthttp"))
+}
+
+// errorKind names what went wrong with a request fasthttp could not read,
+// in words that quote nothing of it.
+func errorKind(err error) string {
+	var small *fasthttp.ErrSmallBuffer
+	var nerr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return "request body too large"
+	case errors.As(err, &small):
+		return "request headers too large"
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return "timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection closed"
+	}
+	return "malformed request"
 }
 
 // expectContinue refuses an announced oversize body before the client
@@ -270,6 +441,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) dispatch(ctx *fasthttp.RequestCtx, r *route, f format) {
+	// Probes and scrapes are exempt, so they never fail under load from
+	// the same address (a sidecar, a proxy, the bench). They stay bounded
+	// by the connection cap; keep them off the public edge.
+	if r.id != routeHealth && r.id != routeMetrics && !s.allowAddress(ctx, f) {
+		return
+	}
 	if r.id == routeNotFound {
 		s.fail(ctx, f, fasthttp.StatusNotFound, codeNotFound, "no such endpoint", -1)
 		return

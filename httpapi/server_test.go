@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -302,6 +303,15 @@ func TestNewChecksConfig(t *testing.T) {
 		{"no tokens", func(c *Config) { c.Tokens = nil }},
 		{"feed without cursors", func(c *Config) { c.Cursors = nil }},
 		{"negative body", func(c *Config) { c.MaxBodyBytes = -1 }},
+		{"negative header timeout", func(c *Config) { c.ReadHeaderTimeout = -time.Second }},
+		{"negative read timeout", func(c *Config) { c.ReadTimeout = -time.Second }},
+		{"negative write timeout", func(c *Config) { c.WriteTimeout = -time.Second }},
+		{"negative idle timeout", func(c *Config) { c.IdleTimeout = -time.Second }},
+		{"negative limiter entries", func(c *Config) { c.LimiterEntries = -1 }},
+		{"NaN address rate", func(c *Config) { c.RatePerAddress = math.NaN() }},
+		{"infinite token rate", func(c *Config) { c.RatePerToken = math.Inf(1) }},
+		{"negative address burst", func(c *Config) { c.BurstPerAddress = -1 }},
+		{"negative token burst", func(c *Config) { c.BurstPerToken = -1 }},
 	}
 	for _, tt := range tests {
 		cfg := base

@@ -52,6 +52,7 @@ type options struct {
 	pprofAddr      string
 	rankingConfig  string
 	push           pushOptions
+	limits         httpLimits
 }
 
 func parseFlags(args []string) (options, error) {
@@ -78,6 +79,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pprofAddr, "pprof", os.Getenv("LENTA_PPROF"), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (default $LENTA_PPROF); off when empty")
 	fs.StringVar(&o.rankingConfig, "ranking-config", "", "JSON file of ranking weights (docs/ranking.md); unset: the defaults")
 	addPushFlags(fs, &o.push)
+	addLimitFlags(fs, &o.limits)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -91,6 +93,9 @@ func parseFlags(args []string) (options, error) {
 		return o, errors.New("--large-threshold, --timeline-cap, --timeline-max-age and --batch must be positive")
 	}
 	if _, err := parseRoles(o.role); err != nil {
+		return o, err
+	}
+	if err := o.limits.check(); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -246,7 +251,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 			return err
 		}
 	}
-	srv, err := httpapi.New(httpapi.Config{
+	httpCfg := httpapi.Config{
 		Publisher: publisherFor(rl, b.publisher),
 		Feed:      feedFor(rl, reader),
 		Cursors:   timeline.NewCursors(secret),
@@ -256,7 +261,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Log:       log,
 		Health:    b.health,
 		Notify:    nt.http,
-	})
+	}
+	o.limits.apply(&httpCfg)
+	srv, err := httpapi.New(httpCfg)
 	if err != nil {
 		return err
 	}
