@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -72,8 +70,8 @@ func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 	}
 	page, err := s.cfg.Feed.Page(s.base, viewer, after, limit)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			s.log.Info("http: feed read interrupted", slog.Any("err", err))
+		if s.unavailable(err) {
+			s.log.Warn("http: feed unavailable", slog.Any("err", err))
 			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
 			s.fail(ctx, f, fasthttp.StatusServiceUnavailable, codeUnavailable, "the feed is unavailable, retry later", -1)
 			return

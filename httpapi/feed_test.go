@@ -208,6 +208,34 @@ func TestGetFeedErrors(t *testing.T) {
 	}
 }
 
+// TestGetFeedStoreUnavailable: a store that cannot be reached (as the
+// Config.Unavailable classifier says) is a 503 with Retry-After, not a 500;
+// other errors stay 500.
+func TestGetFeedStoreUnavailable(t *testing.T) {
+	errDown := errors.New("gocql: no hosts available in the pool")
+	e := newEnv(t, func(c *Config) { c.Unavailable = func(err error) bool { return errors.Is(err, errDown) } })
+	auth := map[string]string{"Authorization": bearer(e.token(t, 7, false))}
+	for _, tc := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{fmt.Errorf("relations of 7: %w", errDown), 503, codeUnavailable},
+		{errors.New("corrupt"), 500, codeInternal},
+	} {
+		e.feed.mu.Lock()
+		e.feed.err = tc.err
+		e.feed.mu.Unlock()
+		r := e.do(t, "GET", PathFeed+"?order=recent", auth, nil)
+		if r.status != tc.status || r.errBody(t).Code != tc.code {
+			t.Fatalf("%v: status %d %s, want %d %s", tc.err, r.status, r.body, tc.status, tc.code)
+		}
+		if tc.status == 503 && r.header.Get("Retry-After") == "" {
+			t.Fatalf("503 without Retry-After")
+		}
+	}
+}
+
 func TestGetFeedWithoutFeed(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Feed, c.Cursors = nil, nil })
 	r := e.do(t, "GET", PathFeed, map[string]string{"Authorization": bearer(e.token(t, 7, false))}, nil)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 
@@ -52,8 +51,8 @@ func (s *Server) getRanked(ctx *fasthttp.RequestCtx, f format, viewer int64, lim
 			s.fail(ctx, f, fasthttp.StatusBadRequest, codeBadCursor, err.Error(), -1)
 		case errors.Is(err, ranking.ErrExpired):
 			s.fail(ctx, f, fasthttp.StatusGone, codeCursorExpired, err.Error(), -1)
-		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-			s.log.Info("http: ranked feed read interrupted", slog.Any("err", err))
+		case s.unavailable(err):
+			s.log.Warn("http: ranked feed unavailable", slog.Any("err", err))
 			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
 			s.fail(ctx, f, fasthttp.StatusServiceUnavailable, codeUnavailable, "the feed is unavailable, retry later", -1)
 		default:

@@ -114,6 +114,11 @@ type Config struct {
 	Now func() time.Time
 	// Health, if set, is called by GET /healthz; an error makes it 503.
 	Health func(ctx context.Context) error
+	// Unavailable, if set, reports whether a store error means the store
+	// could not be reached or could not answer in time (the Cassandra
+	// adapter's IsUnavailable). Reads failing so answer 503 with
+	// Retry-After instead of 500.
+	Unavailable func(err error) bool
 }
 
 // Server is the HTTP API. Make it with New; it is safe for concurrent use.
@@ -514,4 +519,13 @@ func safeMethod(m []byte) string {
 		}
 	}
 	return string(m)
+}
+
+// unavailable reports whether a store error is one a retry later may fix:
+// the request's work was cancelled or timed out, or the store says so.
+func (s *Server) unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	return s.cfg.Unavailable != nil && s.cfg.Unavailable(err)
 }

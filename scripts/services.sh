@@ -118,7 +118,13 @@ launch() {
   setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$dir/pid" "$@" \
     >>"$dir/logs/stdout.log" 2>&1 </dev/null 9>&- &
   local i
-  for i in $(seq 50); do [[ -s $dir/pid ]] && return 0; sleep 0.1; done
+  # Wait for the pid, then for the exec (until then the pid is the inner
+  # shell's, and alive() would take the server for dead on a busy machine).
+  for i in $(seq 300); do
+    [[ -s $dir/pid ]] && alive "$dir" && return 0
+    sleep 0.1
+  done
+  [[ -s $dir/pid ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null && return 0 # alive() will judge
   die "could not start $*"
 }
 

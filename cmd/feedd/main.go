@@ -159,8 +159,10 @@ type backend struct {
 	// consume runs the fan-out workers until ctx ends.
 	consume func(ctx context.Context, process func(ctx context.Context, msgs [][]byte) error) error
 	health  func(ctx context.Context) error
-	close   func() error
-	lag     atomic.Pointer[func() float64]
+	// unavailable classifies store errors a retry may fix (nil: none).
+	unavailable func(error) bool
+	close       func() error
+	lag         atomic.Pointer[func() float64]
 }
 
 // setLag names how to read the bus lag (set once the consumer exists).
@@ -252,15 +254,16 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}
 	}
 	httpCfg := httpapi.Config{
-		Publisher: publisherFor(rl, b.publisher),
-		Feed:      feedFor(rl, reader),
-		Cursors:   timeline.NewCursors(secret),
-		Ranked:    rankedFor(rl, ranking.NewReader(reader, b.stores.ranking, b.stores.ranking, ranking.NewCursors(secret), ranker, nil)),
-		Tokens:    tokens,
-		Metrics:   reg,
-		Log:       log,
-		Health:    b.health,
-		Notify:    nt.http,
+		Publisher:   publisherFor(rl, b.publisher),
+		Feed:        feedFor(rl, reader),
+		Cursors:     timeline.NewCursors(secret),
+		Ranked:      rankedFor(rl, ranking.NewReader(reader, b.stores.ranking, b.stores.ranking, ranking.NewCursors(secret), ranker, nil)),
+		Tokens:      tokens,
+		Metrics:     reg,
+		Log:         log,
+		Health:      b.health,
+		Unavailable: b.unavailable,
+		Notify:      nt.http,
 	}
 	o.limits.apply(&httpCfg)
 	srv, err := httpapi.New(httpCfg)

@@ -59,10 +59,11 @@ func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, l
 		return errors.Join(errs...)
 	}
 	b := &backend{
-		name:   fmt.Sprintf("kafka %s + cassandra %s/%s", o.kafka, o.cassandra, o.keyspace),
-		stores: stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
-		health: st.Health,
-		close:  closeAll,
+		name:        fmt.Sprintf("kafka %s + cassandra %s/%s", o.kafka, o.cassandra, o.keyspace),
+		stores:      stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
+		health:      st.Health,
+		unavailable: cassandrastore.IsUnavailable,
+		close:       closeAll,
 	}
 	if r.ingest {
 		p, err := kafkabus.NewProducer(kcfg)

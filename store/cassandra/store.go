@@ -151,6 +151,29 @@ func (r *retryPolicy) GetRetryType(err error) gocql.RetryType {
 	return gocql.RetryNextHost
 }
 
+// IsUnavailable reports whether err, however wrapped, means the cluster
+// could not be reached or could not answer in time (no host up, a timeout,
+// not enough replicas, an overloaded or bootstrapping node, a broken
+// connection): the same request may succeed later. The HTTP API answers
+// those with 503 and Retry-After rather than 500.
+func IsUnavailable(err error) bool {
+	for err != nil {
+		if transient(err) {
+			return true
+		}
+		if many, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range many.Unwrap() {
+				if IsUnavailable(e) {
+					return true
+				}
+			}
+			return false
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
+}
+
 // transient reports whether err may go away on another attempt.
 func transient(err error) bool {
 	switch err.(type) {
