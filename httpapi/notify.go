@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,7 +87,8 @@ func (s *Server) inbox(ctx *fasthttp.RequestCtx, f format) (*notify.Inbox, int64
 }
 
 func (s *Server) storeFailed(ctx *fasthttp.RequestCtx, f format, what string, err error) {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if s.unavailable(err) {
+		s.log.Warn("http: "+what+" unavailable", slog.Any("err", err))
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
 		s.fail(ctx, f, fasthttp.StatusServiceUnavailable, codeUnavailable, what+" is unavailable, retry later", -1)
 		return
@@ -155,7 +157,10 @@ func (s *Server) postRead(ctx *fasthttp.RequestCtx, f format) {
 	}
 	var req readRequest
 	if b := ctx.PostBody(); len(b) > 0 {
-		if len(b) > 1024 || json.Unmarshal(b, &req) != nil {
+		if !s.jsonBody(ctx, f, maxReadBody) {
+			return
+		}
+		if !isJSONObject(b) || json.Unmarshal(b, &req) != nil {
 			s.fail(ctx, f, fasthttp.StatusBadRequest, codeMalformed, `body must be {"up_to": "<notification id>"} or empty`, -1)
 			return
 		}
@@ -221,11 +226,23 @@ func (s *Server) pushSubscriptions(ctx *fasthttp.RequestCtx, f format) {
 	}
 	if ctx.IsDelete() {
 		id := string(ctx.QueryArgs().Peek("id"))
-		if id == "" {
+		switch b := ctx.PostBody(); {
+		case id != "":
+			if !isSubscriptionID(id) {
+				s.fail(ctx, f, fasthttp.StatusBadRequest, codeBadRequest, "id must be a subscription id (32 lowercase hex digits)", -1)
+				return
+			}
+		case len(b) == 0:
+			s.fail(ctx, f, fasthttp.StatusBadRequest, codeMalformed, `send ?id= or {"endpoint": "..."}`, -1)
+			return
+		default:
+			if !s.jsonBody(ctx, f, notify.MaxSubscriptionBytes) {
+				return
+			}
 			var req struct {
 				Endpoint string `json:"endpoint"`
 			}
-			if json.Unmarshal(ctx.PostBody(), &req) != nil || req.Endpoint == "" {
+			if !isJSONObject(b) || json.Unmarshal(b, &req) != nil || req.Endpoint == "" {
 				s.fail(ctx, f, fasthttp.StatusBadRequest, codeMalformed, `send ?id= or {"endpoint": "..."}`, -1)
 				return
 			}
@@ -236,6 +253,9 @@ func (s *Server) pushSubscriptions(ctx *fasthttp.RequestCtx, f format) {
 			return
 		}
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	if !s.jsonBody(ctx, f, notify.MaxSubscriptionBytes) {
 		return
 	}
 	sub, err := notify.DecodeSubscription(ctx.PostBody(), n.AllowHTTP)
@@ -252,6 +272,51 @@ func (s *Server) pushSubscriptions(ctx *fasthttp.RequestCtx, f format) {
 		return
 	}
 	s.reply(ctx, f, fasthttp.StatusCreated, &subscribedBody{ID: sub.ID})
+}
+
+// maxReadBody bounds a POST /v1/notifications/read body.
+const maxReadBody = 1024
+
+// jsonBody checks the framing of a request body that must be JSON of at
+// most limit bytes: 415 for another Content-Type or a compressed body, 413
+// over limit. It returns false when it has answered.
+func (s *Server) jsonBody(ctx *fasthttp.RequestCtx, f format, limit int) bool {
+	if ce := ctx.Request.Header.ContentEncoding(); len(ce) > 0 && !bytes.EqualFold(ce, []byte("identity")) {
+		s.fail(ctx, f, fasthttp.StatusUnsupportedMediaType, codeUnsupportedMedia,
+			"compressed request bodies are not supported; send the body without Content-Encoding", -1)
+		return false
+	}
+	if !isJSON(mediaType(ctx.Request.Header.ContentType())) {
+		s.fail(ctx, f, fasthttp.StatusUnsupportedMediaType, codeUnsupportedMedia, "Content-Type must be application/json", -1)
+		return false
+	}
+	if len(ctx.PostBody()) > limit {
+		s.fail(ctx, f, fasthttp.StatusRequestEntityTooLarge, codeTooLarge,
+			fmt.Sprintf("request body is over the limit of %d bytes for this endpoint", limit), -1)
+		return false
+	}
+	return true
+}
+
+// isJSONObject reports whether b, after leading white space, starts an
+// object (json.Unmarshal into a struct would also take null).
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}
+
+// isSubscriptionID reports whether id has the shape notify.SubscriptionID
+// gives: 32 lowercase hex digits.
+func isSubscriptionID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // pageFiles are the page's assets, loaded once.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -66,6 +67,10 @@ func (cs *Cursors) Decode(viewer int64, s string) (Cursor, error) {
 	}
 	if len(s) > maxCursorLen {
 		return bad("too long")
+	}
+	// The decoder skips line breaks; a cursor is one exact string.
+	if strings.ContainsAny(s, "\r\n") {
+		return bad("not base64url")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {

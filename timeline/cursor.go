@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrBadCursor is wrapped by every cursor decoding failure: the cursor was
@@ -55,6 +56,10 @@ func (c *Cursors) Decode(viewer int64, s string) (Position, error) {
 	}
 	if len(s) > maxCursorLen {
 		return Position{}, fmt.Errorf("%w: too long", ErrBadCursor)
+	}
+	// The decoder skips line breaks; a cursor is one exact string.
+	if strings.ContainsAny(s, "\r\n") {
+		return Position{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {

@@ -37,6 +37,8 @@ func TestCursorRefused(t *testing.T) {
 		{"tampered", string(flip), 42},
 		{"truncated", good[:len(good)-3], 42},
 		{"not base64", "!!!", 42},
+		{"line break inside", good[:5] + "\n" + good[5:], 42},
+		{"carriage return inside", good[:5] + "\r" + good[5:], 42},
 		{"too short", "AAAA", 42},
 		{"too long", string(make([]byte, 600)), 42},
 	}

@@ -209,7 +209,8 @@ func retryAfter(v string, now time.Time) time.Duration {
 	}
 	var d time.Duration
 	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-		d = time.Duration(n) * time.Second
+		// Cap before multiplying: a huge value would overflow to 0 or less.
+		d = time.Duration(min(n, 24*60*60)) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 	}

@@ -209,6 +209,7 @@ func TestRetryAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"", 0}, {"5", 5 * time.Second}, {"junk", 0}, {"-3", 0}, {"999999", 24 * time.Hour},
+		{"9223372037", 24 * time.Hour}, {"9223372036854775807", 24 * time.Hour},
 		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second},
 	}
 	for _, tt := range tests {
