@@ -2,8 +2,9 @@
 # The whole test suite, real servers included: fetches and starts Apache
 # Kafka and Apache Cassandra (scripts/services.sh), runs every Go test
 # against them and against the embedded store, and stops the servers.
-# If the servers cannot start, it fails and says why: nothing is skipped
-# silently.
+# Then every fuzz target for a short time, then the fault suite
+# (scripts/faults.sh, its own servers). If the servers cannot start, it
+# fails and says why: nothing is skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,3 +65,19 @@ say "go test (embedded and real Kafka + Cassandra)"
 t0=$(date +%s)
 go test -count=1 -timeout 40m ./...
 echo "suite ran in $(( $(date +%s) - t0 )) s"
+
+# The main suite's servers are done: free the two cores for what follows.
+cleanup
+started_here=0
+
+say "fuzz targets (FUZZTIME=${FUZZTIME:-10s} each)"
+FUZZTIME=${FUZZTIME:-10s} bash scripts/fuzz.sh
+
+# The fault suite runs its own Kafka and Cassandra (a 1-node, then a
+# 3-node ring) on other ports and stops them; LENTA_SKIP_FAULTS=1 skips it.
+if [ -z "${LENTA_SKIP_FAULTS:-}" ]; then
+  say "fault suite (docs/reliability.md)"
+  bash scripts/faults.sh
+else
+  say "fault suite skipped (LENTA_SKIP_FAULTS is set)"
+fi
