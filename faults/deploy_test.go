@@ -51,6 +51,9 @@ type deployment struct {
 	mu      sync.Mutex
 	workers []*proc
 	tokens  *auth.Tokens
+	// embedded: one feedd on its embedded store (no Kafka to read the log
+	// back from: the expected state comes from the accepted events).
+	embedded bool
 }
 
 // deploy starts the API process (which creates the keyspace and topics)
@@ -81,6 +84,36 @@ func deploy(t *testing.T, name, kafka, cassandra string, workers int, extra ...s
 	}
 	t.Cleanup(d.stopAll)
 	return d
+}
+
+// deployEmbedded starts one feedd on the embedded default (event log and
+// Pebble store in a data folder), every role in one process.
+func deployEmbedded(t *testing.T, name string) *deployment {
+	t.Helper()
+	tokens, err := auth.New([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logDir := filepath.Join(root, ".artifacts", "faults", name)
+	if err := os.RemoveAll(logDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := &deployment{t: t, name: name, logDir: logDir, tokens: tokens, embedded: true,
+		common: []string{"--data", t.TempDir(), "--partitions", "4", "--log-level", "info"}}
+	d.restartEmbedded("feedd")
+	t.Cleanup(d.stopAll)
+	return d
+}
+
+// restartEmbedded starts the embedded feedd (again) on the same data.
+func (d *deployment) restartEmbedded(name string) {
+	p := d.start(name, "--role", "all")
+	d.mu.Lock()
+	d.api, d.workers = p, []*proc{p}
+	d.mu.Unlock()
 }
 
 // addWorker starts one more fan-out process.

@@ -50,8 +50,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build feedd:", err)
 		os.Exit(1)
 	}
+	started := time.Now().Add(-time.Second)
 	code := m.Run()
-	printSummary(os.Stdout)
+	printSummary(os.Stdout, started)
 	if os.Getenv("FAULTS_KEEP") != "1" {
 		if out, err := services(0, "stop"); err != nil {
 			fmt.Fprintf(os.Stderr, "stop the fault suite's servers: %v\n%s", err, out)
@@ -156,7 +157,7 @@ func cluster(t *testing.T, n int) (kafka, cassandra string) {
 
 // printSummary prints the results of the cases that ran as a Markdown
 // table (docs/reliability.md quotes it).
-func printSummary(out io.Writer) {
+func printSummary(out io.Writer, since time.Time) {
 	dir := filepath.Join(root, ".artifacts", "faults", "results")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) == 0 {
@@ -172,6 +173,9 @@ func printSummary(out io.Writer) {
 		var r result
 		if json.Unmarshal(b, &r) != nil {
 			continue
+		}
+		if when, err := time.Parse(time.RFC3339, r.When); err != nil || when.Before(since.Truncate(time.Second)) {
+			continue // an earlier run's
 		}
 		var ts []string
 		for _, k := range slices.Sorted(maps.Keys(r.Seconds)) {
