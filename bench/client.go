@@ -77,6 +77,9 @@ func NewClient(base, secret string) (*Client, error) {
 	return &Client{base: base, h: newHTTP(), service: svc}, nil
 }
 
+// CloseIdle closes the client's idle connections.
+func (c *Client) CloseIdle() { c.h.c.CloseIdleConnections() }
+
 // Publish posts events (at most schema.MaxBatch) as msgpack and expects 202.
 func (c *Client) Publish(ctx context.Context, evs []schema.Event) error {
 	body, err := msgpack.Marshal(evs)

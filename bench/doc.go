@@ -6,7 +6,11 @@
 // into the store, the same pages read straight from it) in the same run.
 // Results go into a report.Run (package report).
 //
-// Scenarios are listed in registry.go; each lives in its own file.
+// Scenarios are listed in registry.go; each lives in its own file. The
+// soak (scenario_soak.go) is not in the suite: it holds a steady paced
+// load for minutes, samples feedd's heap, goroutines and resident set from
+// /metrics (parsed with prometheus/common/expfmt) and judges whether they
+// stayed flat (soak_verdict.go).
 // All traffic goes to 127.0.0.1; every load loop is bounded in count and in
 // time.
 package bench

@@ -49,6 +49,11 @@ type Options struct {
 	CeilingRows int
 	// Interval between /metrics samples.
 	Interval time.Duration
+	// Rate (events/s) and ReadRate (pages/s) are the soak's steady load,
+	// SoakDuration its length and SoakInterval the time between its
+	// samples of feedd's heap, goroutines and resident set.
+	Rate, ReadRate             float64
+	SoakDuration, SoakInterval time.Duration
 	// WorkDir holds data folders and logs; FeeddBin is the binary.
 	WorkDir, FeeddBin string
 	// LogDir receives feedd's logs (kept after the run).

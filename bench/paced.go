@@ -21,6 +21,7 @@ type pacer struct {
 	done   chan struct{}
 	mu     sync.Mutex
 	sent   int
+	failed int // batches that failed (not cut off by the end)
 	err    error
 	start  time.Time
 	end    time.Time
@@ -31,6 +32,7 @@ type pacer struct {
 func startPacer(ctx context.Context, c *Client, st *workload.Stream, rate float64, d time.Duration) *pacer {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	p := &pacer{cancel: cancel, done: make(chan struct{}), start: time.Now()}
+	end, _ := ctx.Deadline() // the phase's end
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(pacedTick)
@@ -62,8 +64,13 @@ func startPacer(ctx context.Context, c *Client, st *workload.Stream, rate float6
 			}
 			err := c.Publish(ctx, buf)
 			p.mu.Lock()
-			if err != nil && ctx.Err() == nil && p.err == nil {
-				p.err = err
+			// A failure at the deadline is the end of the phase cutting the
+			// request off (fasthttp's timer can fire before the context's).
+			if err != nil && ctx.Err() == nil && time.Now().Before(end) {
+				p.failed++
+				if p.err == nil {
+					p.err = err
+				}
 			}
 			if err == nil {
 				p.sent += n
@@ -72,6 +79,13 @@ func startPacer(ctx context.Context, c *Client, st *workload.Stream, rate float6
 		}
 	}()
 	return p
+}
+
+// counts are the events sent and the failed batches so far.
+func (p *pacer) counts() (sent, failed int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent, p.failed
 }
 
 // Stop ends the pacer and returns the events sent and the achieved rate.

@@ -29,9 +29,15 @@ func Scenarios() []Scenario {
 	}
 }
 
-// Lookup finds a scenario by name.
+// Extras lists the scenarios that run only when named, never in the
+// suite: soak lasts minutes by design.
+func Extras() []Scenario {
+	return []Scenario{soakScenario}
+}
+
+// Lookup finds a scenario (of the suite or an extra) by name.
 func Lookup(name string) (Scenario, bool) {
-	for _, s := range Scenarios() {
+	for _, s := range append(Scenarios(), Extras()...) {
 		if s.Name == name {
 			return s, true
 		}

@@ -2,5 +2,5 @@
 // plain-text summary table, a JSON file with every figure and the machine
 // it ran on, and one self-contained HTML page with SVG plots drawn by
 // gonum.org/v1/plot (throughput over time, latency CDF, read latency
-// histogram).
+// histogram, the soak's memory and goroutines over time) and its tables.
 package report

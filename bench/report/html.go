@@ -162,7 +162,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{"deref": 
 <html><head><meta charset="utf-8"><title>feedbench {{.Target}} {{.Started.Format "2006-01-02 15:04"}}</title>
 <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}
-.met{color:#070}.missed{color:#b00}.note{color:#555}</style></head><body>
+.num td,.num th{text-align:right}.met{color:#070}.missed{color:#b00}.note{color:#555}</style></head><body>
 <h1>feedbench: {{.Target}}</h1>
 <p>{{.Started.Format "2006-01-02 15:04:05 MST"}}, {{printf "%.0f" .Seconds}} s. <code>{{.Command}}</code></p>
 <p>{{.Machine.CPUs}} CPUs ({{.Machine.CPUModel}}), {{.Machine.MemBytes}} bytes of memory, {{.Machine.GoVersion}}, {{.Machine.Kernel}},
@@ -177,5 +177,9 @@ commit {{.Machine.Commit}}{{if .Machine.Dirty}} (with uncommitted changes){{end}
 {{end}}</table>
 {{range .Notes}}<p class="note">{{.}}</p>{{end}}
 {{range .Plots}}<div>{{.SVG}}</div>{{end}}
+{{range .Tables}}<h3>{{.Name}}</h3>
+<table class="num"><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table>{{end}}
 {{end}}</body></html>
 `))

@@ -31,8 +31,10 @@ type Scenario struct {
 	// plotted as CDFs; Histograms the same, plotted as histograms.
 	Latencies  []Samples `json:"latencies,omitempty"`
 	Histograms []Samples `json:"histograms,omitempty"`
-	Notes      []string  `json:"notes,omitempty"`
-	Err        string    `json:"error,omitempty"`
+	// Tables are printed after the figures (e.g. the soak's samples).
+	Tables []Table  `json:"tables,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+	Err    string   `json:"error,omitempty"`
 }
 
 // Figure is one number.
@@ -53,6 +55,13 @@ type Series struct {
 	Group string    `json:"group"` // series of one group share a plot
 	T     []float64 `json:"t"`
 	V     []float64 `json:"v"`
+}
+
+// Table is a small table of preformatted cells, one row per line.
+type Table struct {
+	Name    string     `json:"name"`
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
 }
 
 // Samples are measured values in milliseconds, ascending.

@@ -34,6 +34,17 @@ func (r *Run) WriteText(w io.Writer) error {
 		for _, n := range s.Notes {
 			fmt.Fprintf(w, "   note: %s\n", n)
 		}
+		for _, t := range s.Tables {
+			fmt.Fprintf(w, "\n   %s\n", t.Name)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "   %s\t\n", strings.Join(t.Columns, "\t"))
+			for _, r := range t.Rows {
+				fmt.Fprintf(tw, "   %s\t\n", strings.Join(r, "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return fmt.Errorf("write summary: %w", err)
+			}
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\nnote: %s\n", n)

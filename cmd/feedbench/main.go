@@ -3,9 +3,11 @@
 // social network through the public API, and measures fan-out, end-to-end
 // latency, feed reads, a mixed load, a large author and Web Push delivery,
 // each against a ceiling measured in the same run. It prints a summary table and writes
-// report.json, report.html and summary.txt.
+// report.json, report.html and summary.txt. The soak scenario (not in the
+// suite) holds a steady load for --soak-duration and exits non-zero when
+// feedd's memory or goroutines did not stay flat.
 //
-//	feedbench [flags] suite|fanout|latency|read|mixed|large|push ...
+//	feedbench [flags] suite|fanout|latency|read|mixed|large|push|soak ...
 //
 // This file only parses flags and wires: the logic lives in package bench.
 package main
@@ -19,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +39,10 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// defaultSoak is the soak's length when neither --soak-duration nor
+// --duration is given.
+const defaultSoak = 10 * time.Minute
+
 type config struct {
 	opts     bench.Options
 	names    []string
@@ -52,6 +59,10 @@ func usage(fs *flag.FlagSet, w io.Writer) func() {
 		fmt.Fprintln(w, "usage: feedbench [flags] suite | scenario ...")
 		fmt.Fprintln(w, "\nscenarios (suite runs them all, in this order):")
 		for _, s := range bench.Scenarios() {
+			fmt.Fprintf(w, "  %-8s %s\n", s.Name, s.Help)
+		}
+		fmt.Fprintln(w, "\nrun only when named:")
+		for _, s := range bench.Extras() {
 			fmt.Fprintf(w, "  %-8s %s\n", s.Name, s.Help)
 		}
 		fmt.Fprintln(w, "\nflags:")
@@ -85,7 +96,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.Int64Var(&o.LargeThreshold, "large-threshold", 0, "feedd --large-threshold (0: between the biggest community and the smallest large author)")
 	fs.StringVar(&o.Order, "order", "recent", "feed order passed through as order= on reads (ranked once ranking lands)")
 	fs.Float64Var(&o.Fraction, "fraction", 0.5, "latency and mixed run at this fraction of peak")
-	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "length of the latency, read and mixed phases")
+	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "length of the latency, read and mixed phases (and of the soak when --soak-duration is unset)")
 	fs.IntVar(&o.Clients, "clients", 32, "concurrent feed readers")
 	fs.IntVar(&o.Limit, "limit", 20, "feed page size")
 	fs.Float64Var(&o.ProbeRate, "probe-rate", 20, "latency probes per second")
@@ -95,15 +106,35 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&o.Pushes, "pushes", 20_000, "gifts (one push each) the push scenario publishes")
 	fs.IntVar(&o.CeilingRows, "ceiling-rows", 2_000_000, "most rows the write ceiling writes")
 	fs.DurationVar(&o.Interval, "interval", 250*time.Millisecond, "/metrics sampling interval")
+	fs.Float64Var(&o.Rate, "rate", 150, "soak: events/s published, paced (about a third of what mixed writes on 2 cores)")
+	fs.Float64Var(&o.ReadRate, "read-rate", 300, "soak: feed reads/s, paced, on --clients workers")
+	fs.DurationVar(&o.SoakDuration, "soak-duration", 0, "soak: length of the load (0: --duration if given, else 10m)")
+	fs.DurationVar(&o.SoakInterval, "soak-interval", 10*time.Second, "soak: time between samples of feedd's heap, goroutines and RSS")
 	fs.StringVar(&c.out, "out", "", "folder for report.json, report.html, summary.txt and logs (default bench-results/<time>)")
 	fs.StringVar(&o.FeeddBin, "feedd", "", "feedd binary (default: go build ./cmd/feedd)")
 	fs.BoolVar(&c.keep, "keep", false, "keep data folders and the real target's keyspaces")
 	fs.BoolVar(&c.quiet, "quiet", false, "no progress bars or phase messages")
-	if err := fs.Parse(args); err != nil {
-		return c, err
+	// Flags may come before and after the scenario names
+	// (feedbench soak --duration 2m).
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return c, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		c.names = append(c.names, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
 	w.Seed = *seed
-	c.names = fs.Args()
+	if o.SoakDuration == 0 {
+		o.SoakDuration = defaultSoak
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "duration" {
+				o.SoakDuration = o.Duration
+			}
+		})
+	}
 	if len(c.names) == 0 {
 		fs.Usage()
 		return c, errors.New("name a scenario, or suite")
@@ -118,7 +149,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	o.Mix = mix
 	if o.Events < 1 || o.Batch < 1 || o.Publishers < 1 || o.Clients < 1 || o.Limit < 1 || o.Limit > 100 ||
 		o.Fraction <= 0 || o.Duration <= 0 || o.Followers < 2 || o.Sample < 1 || o.CeilingRows < 1 || o.Interval <= 0 ||
-		o.PushSubs < 1 || o.Pushes < 1 {
+		o.PushSubs < 1 || o.Pushes < 1 || o.Rate <= 0 || o.ReadRate <= 0 || o.SoakDuration <= 0 || o.SoakInterval <= 0 {
 		return c, errors.New("sizes must be positive (--limit at most 100, --followers at least 2)")
 	}
 	var expanded []string
@@ -199,10 +230,15 @@ func execute(ctx context.Context, c config, args []string, stdout, stderr io.Wri
 		return err
 	}
 	r.Workload = env.Graph.Stats()
-	r.Settings = map[string]any{"mix": o.Mix.String(), "events": o.Events, "batch": o.Batch, "publishers": o.Publishers,
+	settings := map[string]any{"mix": o.Mix.String(), "events": o.Events, "batch": o.Batch, "publishers": o.Publishers,
 		"large_threshold": env.Threshold(), "order": o.Order, "fraction": o.Fraction, "duration": o.Duration.String(),
 		"clients": o.Clients, "limit": o.Limit, "push_subs": o.PushSubs, "pushes": o.Pushes, "followers": o.Followers, "sample": o.Sample, "seed": o.Workload.Seed,
 		"keyspace": o.Target.Keyspace, "topic_prefix": o.Target.TopicPrefix}
+	if slices.Contains(c.names, "soak") {
+		settings["soak"] = map[string]any{"rate": o.Rate, "read_rate": o.ReadRate,
+			"duration": o.SoakDuration.String(), "interval": o.SoakInterval.String()}
+	}
+	r.Settings = settings
 	if o.Log != nil {
 		st := env.Graph.Stats()
 		fmt.Fprintf(o.Log, "network: %d users (mean %.1f friends, median %d, p99 %d, max %d), %d communities, %d large authors; threshold %d\n",
@@ -252,7 +288,11 @@ func execute(ctx context.Context, c config, args []string, stdout, stderr io.Wri
 	if err := r.WriteHTML(filepath.Join(c.out, "report.html")); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nreport: %s/{summary.txt,report.json,report.html}\n", c.out)
+	files := "summary.txt,report.json,report.html"
+	if slices.Contains(c.names, "soak") {
+		files += ",soak.json"
+	}
+	fmt.Fprintf(stdout, "\nreport: %s/{%s}\n", c.out, files)
 	if failed {
 		return errors.New("some scenarios failed (see above)")
 	}

@@ -6,22 +6,25 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
 // tiny are sizes that run every scenario in seconds: the smoke test keeps
-// the bench from rotting, it measures nothing.
+// the bench from rotting, it measures nothing. The soak runs 5 s with a
+// sample a second (enough for one sample in each of its windows).
 var tiny = []string{"--users", "200", "--events", "1000", "--duration", "1s", "--followers", "300",
-	"--sample", "20", "--clients", "4", "--probe-rate", "10", "--ceiling-rows", "20000", "--push-subs", "20", "--pushes", "200", "--quiet"}
+	"--sample", "20", "--clients", "4", "--probe-rate", "10", "--ceiling-rows", "20000", "--push-subs", "20", "--pushes", "200",
+	"--soak-duration", "5s", "--soak-interval", "1s", "--rate", "50", "--read-rate", "50", "--quiet"}
 
 func smoke(t *testing.T, extra ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	args := append(append(append([]string{}, tiny...), extra...), "--out", out, "suite")
+	args := append(append(append([]string{}, tiny...), extra...), "--out", out, "suite", "soak")
 	var stdout, stderr bytes.Buffer
 	if code := run(ctx, args, &stdout, &stderr); code != 0 {
 		t.Fatalf("feedbench %s: exit %d\n%s\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
@@ -48,7 +51,7 @@ func smoke(t *testing.T, extra ...string) {
 			t.Errorf("scenario %s: error %q, %d figures", s.Name, s.Error, len(s.Figures))
 		}
 	}
-	if got := strings.Join(names, ","); got != "fanout,latency,read,mixed,large,push" || r.Machine.CPUs == 0 {
+	if got := strings.Join(names, ","); got != "fanout,latency,read,mixed,large,push,soak" || r.Machine.CPUs == 0 {
 		t.Errorf("scenarios %s, cpus %d", got, r.Machine.CPUs)
 	}
 	for _, f := range []string{"report.html", "summary.txt"} {
@@ -57,12 +60,32 @@ func smoke(t *testing.T, extra ...string) {
 		}
 	}
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	if !bytes.Contains(html, []byte("<svg")) {
-		t.Error("report.html has no plots")
+	if !bytes.Contains(html, []byte("<svg")) || !bytes.Contains(html, []byte("feedd goroutines")) {
+		t.Error("report.html has no plots, or not the soak's")
+	}
+	b, err = os.ReadFile(filepath.Join(out, "soak.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var soak struct {
+		Verdict string
+		Samples []struct {
+			Goroutines float64 `json:"goroutines"`
+			Heap       float64 `json:"heap_inuse_bytes"`
+		} `json:"samples"`
+	}
+	if err := json.Unmarshal(b, &soak); err != nil {
+		t.Fatal(err)
+	}
+	if soak.Verdict != "PASS" || len(soak.Samples) < 5 {
+		t.Errorf("soak: verdict %q, %d samples", soak.Verdict, len(soak.Samples))
+	} else if first := soak.Samples[0]; first.Heap <= 0 || first.Goroutines <= 0 {
+		t.Errorf("soak: first sample %+v", first)
 	}
 }
 
-// TestSmokeEmbedded runs the whole suite at tiny sizes, embedded.
+// TestSmokeEmbedded runs the whole suite and a few seconds of soak at tiny
+// sizes, embedded.
 func TestSmokeEmbedded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs feedd")
@@ -90,7 +113,25 @@ func TestParse(t *testing.T) {
 		t.Error("--kafka without --cassandra accepted")
 	}
 	c, err := parse([]string{"--mix", "post=1,graph=0", "suite"}, &stderr)
-	if err != nil || len(c.names) != 6 || c.opts.Mix.Post != 1 {
-		t.Errorf("suite: %v %v", c.names, err)
+	if err != nil || len(c.names) != 6 || c.opts.Mix.Post != 1 || c.opts.SoakDuration != 10*time.Minute {
+		t.Errorf("suite: %v %v %v", c.names, c.opts.SoakDuration, err)
+	}
+	// The soak runs --soak-duration, else --duration when given, else 10m.
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{[]string{"soak"}, 10 * time.Minute},
+		{[]string{"--duration", "2m", "soak"}, 2 * time.Minute},
+		{[]string{"--duration", "2m", "--soak-duration", "30s", "soak"}, 30 * time.Second},
+		{[]string{"soak", "--duration", "2m"}, 2 * time.Minute}, // flags after the name
+	} {
+		c, err := parse(tc.args, &stderr)
+		if err != nil || c.opts.SoakDuration != tc.want || c.names[0] != "soak" {
+			t.Errorf("%v: soak %v, %v", tc.args, c.opts.SoakDuration, err)
+		}
+	}
+	if c, _ := parse([]string{"suite"}, &stderr); slices.Contains(c.names, "soak") {
+		t.Error("suite runs the soak")
 	}
 }
