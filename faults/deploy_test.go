@@ -56,9 +56,9 @@ type deployment struct {
 	embedded bool
 }
 
-// deploy starts the API process (which creates the keyspace and topics)
-// and workers fan-out processes. extra is added to every process's flags.
-func deploy(t *testing.T, name, kafka, cassandra string, workers int, extra ...string) *deployment {
+// newDeployment makes an empty deployment with its token issuer and a
+// fresh log folder, .artifacts/faults/<name>.
+func newDeployment(t *testing.T, name string) *deployment {
 	t.Helper()
 	tokens, err := auth.New([]byte(secret))
 	if err != nil {
@@ -71,13 +71,18 @@ func deploy(t *testing.T, name, kafka, cassandra string, workers int, extra ...s
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return &deployment{t: t, name: name, logDir: logDir, tokens: tokens}
+}
+
+// deploy starts the API process (which creates the keyspace and topics)
+// and workers fan-out processes. extra is added to every process's flags.
+func deploy(t *testing.T, name, kafka, cassandra string, workers int, extra ...string) *deployment {
+	t.Helper()
 	stamp := strconv.FormatInt(time.Now().Unix()%1_000_000, 36)
-	d := &deployment{
-		t: t, name: name, logDir: logDir, tokens: tokens,
-		common: append([]string{"--kafka", kafka, "--cassandra", cassandra,
-			"--keyspace", "f_" + name + "_" + stamp, "--topic-prefix", "f." + name + "." + stamp + ".",
-			"--partitions", "6", "--log-level", "info"}, extra...),
-	}
+	d := newDeployment(t, name)
+	d.common = append([]string{"--kafka", kafka, "--cassandra", cassandra,
+		"--keyspace", "f_" + name + "_" + stamp, "--topic-prefix", "f." + name + "." + stamp + ".",
+		"--partitions", "6", "--log-level", "info"}, extra...)
 	d.api = d.start("api", "--role", "ingest,reader")
 	for i := range workers {
 		d.addWorker(fmt.Sprintf("worker%d", i+1))
@@ -90,19 +95,9 @@ func deploy(t *testing.T, name, kafka, cassandra string, workers int, extra ...s
 // Pebble store in a data folder), every role in one process.
 func deployEmbedded(t *testing.T, name string) *deployment {
 	t.Helper()
-	tokens, err := auth.New([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logDir := filepath.Join(root, ".artifacts", "faults", name)
-	if err := os.RemoveAll(logDir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	d := &deployment{t: t, name: name, logDir: logDir, tokens: tokens, embedded: true,
-		common: []string{"--data", t.TempDir(), "--partitions", "4", "--log-level", "info"}}
+	d := newDeployment(t, name)
+	d.embedded = true
+	d.common = []string{"--data", t.TempDir(), "--partitions", "4", "--log-level", "info"}
 	d.restartEmbedded("feedd")
 	t.Cleanup(d.stopAll)
 	return d

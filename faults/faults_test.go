@@ -150,6 +150,32 @@ func notOK(counts map[string]int64) int64 {
 	return n
 }
 
+// record starts a case: it skips unless the suite is enabled, and saves
+// the case's result when it ends, failed or not.
+func record(t *testing.T, name, fault string) *result {
+	t.Helper()
+	needFaults(t)
+	res := newResult(name, fault)
+	t.Cleanup(func() { res.save(t) })
+	return res
+}
+
+// begin makes the case's workload and loads its graph into d.
+func begin(t *testing.T, res *result, seed uint64, d *deployment, st *pubStats) *workload {
+	t.Helper()
+	w := newWorkload(seed, users, degree, posts, deletes, marks)
+	res.Events = w.total()
+	graphPhase(t, d, w, st)
+	return w
+}
+
+// finish publishes the Class marks and compares every feed with the log.
+func finish(t *testing.T, res *result, d *deployment, w *workload, st *pubStats) {
+	t.Helper()
+	marksPhase(t, d, w, st)
+	res.Comparison = d.verify(w, d.api.base)
+}
+
 // graphPhase publishes the friendships and waits for them to be applied.
 func graphPhase(t *testing.T, d *deployment, w *workload, st *pubStats) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -172,15 +198,11 @@ func itemsPhase(w *workload) []ev { return append(append([]ev(nil), w.posts...),
 // fan out 10,000 posts, and restarted. The workers retry, commit nothing
 // while nothing can be written, and resume; the final state is exact.
 func TestCassandraKilledMidFanout(t *testing.T) {
-	needFaults(t)
-	res := newResult("cassandra_sigkill", "Cassandra (single node) SIGKILLed mid fan-out, restarted")
-	t.Cleanup(func() { res.save(t) })
+	res := record(t, "cassandra_sigkill", "Cassandra (single node) SIGKILLed mid fan-out, restarted")
 	kafka, cass := cluster(t, 1)
 	d := deploy(t, "cassandra_kill", kafka, cass, 2)
-	w := newWorkload(1, users, degree, posts, deletes, marks)
-	res.Events = w.total()
 	var st pubStats
-	graphPhase(t, d, w, &st)
+	w := begin(t, res, 1, d, &st)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -227,8 +249,7 @@ func TestCassandraKilledMidFanout(t *testing.T) {
 	if retries == 0 {
 		t.Errorf("no batch was retried: the kill did not land mid fan-out")
 	}
-	marksPhase(t, d, w, &st)
-	res.Comparison = d.verify(w, d.api.base)
+	finish(t, res, d, w, &st)
 }
 
 // TestKafkaKilledMidRun: the broker is SIGKILLed while events are being
@@ -236,15 +257,11 @@ func TestCassandraKilledMidFanout(t *testing.T) {
 // and retry; the reader keeps answering from what is stored; producers
 // and consumers reconnect; nothing is lost or doubled.
 func TestKafkaKilledMidRun(t *testing.T) {
-	needFaults(t)
-	res := newResult("kafka_sigkill", "Kafka broker SIGKILLed mid run, restarted")
-	t.Cleanup(func() { res.save(t) })
+	res := record(t, "kafka_sigkill", "Kafka broker SIGKILLed mid run, restarted")
 	kafka, cass := cluster(t, 1)
 	d := deploy(t, "kafka_kill", kafka, cass, 2)
-	w := newWorkload(2, users, degree, posts, deletes, marks)
-	res.Events = w.total()
 	var st pubStats
-	graphPhase(t, d, w, &st)
+	w := begin(t, res, 2, d, &st)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -289,8 +306,7 @@ func TestKafkaKilledMidRun(t *testing.T) {
 			t.Errorf("%s exited: %v\n%s", w.name, w.err, w.logTail())
 		}
 	}
-	marksPhase(t, d, w, &st)
-	res.Comparison = d.verify(w, d.api.base)
+	finish(t, res, d, w, &st)
 }
 
 // TestWorkerKilledAndStopped: one fan-out worker is SIGKILLed mid batch,
@@ -298,15 +314,11 @@ func TestKafkaKilledMidRun(t *testing.T) {
 // a new worker takes over, and a worker stopped with SIGTERM drains,
 // commits and exits in bounded time.
 func TestWorkerKilledAndStopped(t *testing.T) {
-	needFaults(t)
-	res := newResult("worker_sigkill_sigterm", "fan-out worker SIGKILLed mid batch; worker stopped with SIGTERM")
-	t.Cleanup(func() { res.save(t) })
+	res := record(t, "worker_sigkill_sigterm", "fan-out worker SIGKILLed mid batch; worker stopped with SIGTERM")
 	kafka, cass := cluster(t, 1)
 	d := deploy(t, "worker_kill", kafka, cass, 2)
-	w := newWorkload(3, users, degree, posts, deletes, marks)
-	res.Events = w.total()
 	var st pubStats
-	graphPhase(t, d, w, &st)
+	w := begin(t, res, 3, d, &st)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -359,8 +371,7 @@ func TestWorkerKilledAndStopped(t *testing.T) {
 	}
 	res.time("catch_up", d.drained(10*time.Minute))
 	res.time("kill_to_drained", time.Since(tKill))
-	marksPhase(t, d, w, &st)
-	res.Comparison = d.verify(w, d.api.base)
+	finish(t, res, d, w, &st)
 }
 
 // TestRingNodeLost: on a 3-node Cassandra (RF 3, LOCAL_QUORUM) one node is
@@ -368,17 +379,13 @@ func TestWorkerKilledAndStopped(t *testing.T) {
 // writer sees an error. The node returns and catches up (hinted handoff),
 // which a repair preview confirms: its data matches the other replicas.
 func TestRingNodeLost(t *testing.T) {
-	needFaults(t)
-	res := newResult("ring_node_sigkill", "1 of 3 Cassandra nodes (RF 3, LOCAL_QUORUM) SIGKILLed mid run, returned")
-	t.Cleanup(func() { res.save(t) })
+	res := record(t, "ring_node_sigkill", "1 of 3 Cassandra nodes (RF 3, LOCAL_QUORUM) SIGKILLed mid run, returned")
 	tRing := time.Now()
 	kafka, cass := cluster(t, 3)
 	res.time("ring_start", time.Since(tRing))
 	d := deploy(t, "ring", kafka, cass, 2, "--replication", "3", "--consistency", "LOCAL_QUORUM")
-	w := newWorkload(4, users, degree, posts, deletes, marks)
-	res.Events = w.total()
 	var st pubStats
-	graphPhase(t, d, w, &st)
+	w := begin(t, res, 4, d, &st)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
@@ -407,8 +414,7 @@ func TestRingNodeLost(t *testing.T) {
 	if st.retries.Load() > 0 {
 		t.Errorf("writers saw errors while a node was down: %v", st.failureList())
 	}
-	marksPhase(t, d, w, &st)
-	res.Comparison = d.verify(w, d.api.base)
+	finish(t, res, d, w, &st)
 
 	// The returned node caught up: hints delivered, then a repair preview
 	// of the keyspace from node 2 finds nothing to stream.
@@ -457,14 +463,10 @@ func waitNoHints(t *testing.T, n string, limit time.Duration) {
 // restarted on the same data: the log replays from the last committed
 // offsets and the state is exact.
 func TestEmbeddedKilledMidFanout(t *testing.T) {
-	needFaults(t)
-	res := newResult("embedded_sigkill", "embedded feedd (log + Pebble) SIGKILLed mid fan-out, restarted on its data")
-	t.Cleanup(func() { res.save(t) })
+	res := record(t, "embedded_sigkill", "embedded feedd (log + Pebble) SIGKILLed mid fan-out, restarted on its data")
 	d := deployEmbedded(t, "embedded_kill")
-	w := newWorkload(5, users, degree, posts, deletes, marks)
-	res.Events = w.total()
 	var st pubStats
-	graphPhase(t, d, w, &st)
+	w := begin(t, res, 5, d, &st)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -492,8 +494,7 @@ func TestEmbeddedKilledMidFanout(t *testing.T) {
 	if replayed == 0 {
 		t.Errorf("the restarted feedd replayed nothing: the kill did not land mid fan-out")
 	}
-	marksPhase(t, d, w, &st)
-	res.Comparison = d.verify(w, d.api.base)
+	finish(t, res, d, w, &st)
 }
 
 func metricOr0(ctx context.Context, p *proc, name string) float64 {
