@@ -72,7 +72,7 @@ func (cs *Cursors) Decode(viewer int64, s string) (Cursor, error) {
 	if strings.ContainsAny(s, "\r\n") {
 		return bad("not base64url")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return bad("not base64url")
 	}

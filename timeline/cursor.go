@@ -61,7 +61,7 @@ func (c *Cursors) Decode(viewer int64, s string) (Position, error) {
 	if strings.ContainsAny(s, "\r\n") {
 		return Position{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return Position{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
 	}
