@@ -54,6 +54,9 @@ type Options struct {
 	// samples of feedd's heap, goroutines and resident set.
 	Rate, ReadRate             float64
 	SoakDuration, SoakInterval time.Duration
+	// SoakGoroutineSlack is how many goroutines the soak's end window may
+	// hold above its warm window's maximum (0: DefaultSoakCriteria's).
+	SoakGoroutineSlack float64
 	// WorkDir holds data folders and logs; FeeddBin is the binary.
 	WorkDir, FeeddBin string
 	// LogDir receives feedd's logs (kept after the run).

@@ -121,7 +121,11 @@ func runSoak(ctx context.Context, e *Env, s *report.Scenario) error {
 	if haveAfter {
 		server5xx = after.Server5xx - base.Server5xx
 	}
-	v := JudgeSoak(DefaultSoakCriteria(), samples, SoakEnd{Duration: d.Seconds(), ReadErrors: rt.errors,
+	crit := DefaultSoakCriteria()
+	if e.Opts.SoakGoroutineSlack > 0 {
+		crit.GoroutineSlack = e.Opts.SoakGoroutineSlack
+	}
+	v := JudgeSoak(crit, samples, SoakEnd{Duration: d.Seconds(), ReadErrors: rt.errors,
 		WriteErrors: writeErrs, Server5xx: server5xx, Lag: endLag})
 
 	sum := rt.lat.Summarize()
