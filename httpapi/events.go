@@ -79,8 +79,11 @@ func (s *Server) postEvents(ctx *fasthttp.RequestCtx, f format) {
 		}
 		s.log.Log(s.base, level, "http: publish failed", slog.Int("events", len(evs)), slog.Any("err", err))
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+		// Part of the batch may have reached the bus before the failure
+		// (the fault suite saw it when Kafka died mid-request): the answer
+		// promises nothing, and the same batch, same ids, is safe to resend.
 		s.fail(ctx, f, fasthttp.StatusServiceUnavailable, codeUnavailable,
-			"the events were not accepted; nothing was published, retry later", -1)
+			"the events were not all accepted; retry the same batch later (event ids make a resend safe)", -1)
 		return
 	}
 	s.cfg.Metrics.EventsAccepted(len(evs))
