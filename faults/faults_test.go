@@ -176,6 +176,34 @@ func finish(t *testing.T, res *result, d *deployment, w *workload, st *pubStats)
 	res.Comparison = d.verify(w, d.api.base)
 }
 
+// readsAnswer reads random feeds from 2 readers for dur and fails t unless
+// every read was answered 200 (the reader serves what is stored whatever
+// the pipeline's state); the counts go to res as reads_<what> and
+// failed_reads_<what>.
+func (d *deployment) readsAnswer(t *testing.T, res *result, what string, dur time.Duration) {
+	t.Helper()
+	rd := d.startReaders(2, 20*time.Millisecond)
+	time.Sleep(dur)
+	counts, errs := rd.halt()
+	res.Counts["reads_"+what] = counts["200"]
+	res.Counts["failed_reads_"+what] = notOK(counts)
+	if notOK(counts) > 0 || counts["200"] == 0 {
+		t.Errorf("reads %s: %v %v", strings.ReplaceAll(what, "_", " "), counts, errs)
+	}
+}
+
+// publishPaced publishes w's items in the background at about 1,000
+// events/s (2 writers, 50-event batches, 100 ms apart), so a run lasts
+// ~10 s plus any outage; the channel closes when all are accepted.
+func (d *deployment) publishPaced(ctx context.Context, w *workload, st *pubStats) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.publish(ctx, itemsPhase(w), 50, 2, 100*time.Millisecond, st)
+	}()
+	return done
+}
+
 // graphPhase publishes the friendships and waits for them to be applied.
 func graphPhase(t *testing.T, d *deployment, w *workload, st *pubStats) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -265,24 +293,12 @@ func TestKafkaKilledMidRun(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		// About 1,000 events/s, so the run lasts ~10 s plus the outage.
-		d.publish(ctx, itemsPhase(w), 50, 2, 100*time.Millisecond, &st)
-	}()
+	pubDone := d.publishPaced(ctx, w, &st)
 	time.Sleep(3 * time.Second)
 	tKill := time.Now()
 	svc(t, "kill", "kafka", "KILL")
 	// The pipeline is down; the reader answers from what is stored.
-	rd := d.startReaders(2, 20*time.Millisecond)
-	time.Sleep(8 * time.Second)
-	counts, errs := rd.halt()
-	res.Counts["reads_while_kafka_down"] = counts["200"]
-	res.Counts["failed_reads_while_kafka_down"] = notOK(counts)
-	if notOK(counts) > 0 || counts["200"] == 0 {
-		t.Errorf("reader while Kafka was down: %v %v", counts, errs)
-	}
+	d.readsAnswer(t, res, "while_kafka_down", 8*time.Second)
 	res.time("kafka_restart", svc(t, "start", "kafka"))
 	kafkaBack := time.Now()
 	select {
@@ -335,14 +351,7 @@ func TestWorkerKilledAndStopped(t *testing.T) {
 	if _, err := w2.signal(syscall.SIGKILL, 10*time.Second); err == nil {
 		t.Fatalf("%s exited with status 0 after SIGKILL", w2.name)
 	}
-	rd := d.startReaders(2, 20*time.Millisecond)
-	time.Sleep(5 * time.Second)
-	counts, errs := rd.halt()
-	res.Counts["reads_with_no_worker"] = counts["200"]
-	res.Counts["failed_reads_with_no_worker"] = notOK(counts)
-	if notOK(counts) > 0 || counts["200"] == 0 {
-		t.Errorf("reader with the pipeline down: %v %v", counts, errs)
-	}
+	d.readsAnswer(t, res, "with_no_worker", 5*time.Second)
 	// A new worker takes every partition over and resumes from the last
 	// commits: what the killed ones had half-written is re-applied.
 	tStart := time.Now()
@@ -390,11 +399,7 @@ func TestRingNodeLost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	rd := d.startReaders(2, 25*time.Millisecond)
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		d.publish(ctx, itemsPhase(w), 50, 2, 100*time.Millisecond, &st)
-	}()
+	pubDone := d.publishPaced(ctx, w, &st)
 	time.Sleep(3 * time.Second)
 	tKill := time.Now()
 	svc(t, "kill", "cassandra-2", "KILL")
