@@ -238,6 +238,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.New("httpapi: Serve called twice")
 	}
 	srv := s.fastServer()
+	// Innermost, so that the per-address refusals linger too.
+	linger := newLingerListener(ln, s.cfg.ReadTimeout, 4*int64(s.cfg.MaxBodyBytes)+int64(s.cfg.MaxHeaderBytes))
+	defer linger.stopLingering()
+	ln = linger
 	if s.cfg.MaxConnsPerAddress > 0 {
 		ln = newConnLimitListener(ln, s.cfg.MaxConnsPerAddress, s.log)
 	}
