@@ -26,7 +26,7 @@ func (n *NotifyStore) Claim(ctx context.Context, user int64, group string, windo
 	ttl := min(max(time.Until(time.UnixMilli(until)), time.Minute), maxClaimTTL)
 	prev := map[string]any{}
 	applied, err := n.s.sess.Query(insertClaim, user, group, window, owner, ttlSeconds(ttl)).
-		WithContext(ctx).MapScanCAS(prev)
+		MapScanCASContext(ctx, prev)
 	if err != nil {
 		return false, wrap("claim push", err)
 	}
