@@ -170,11 +170,16 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 	}
 	wg.Go(func() { _ = b.Run(sctx) })
 
-	// Done: the window is checkpointed (by B) and nothing arrived for 1.5 s.
+	// Done: each sender has settled every task of the window (pushed it,
+	// or lost its claim to the other), B has checkpointed the window, and
+	// nothing more arrived for a second (a late duplicate would have).
+	settled := func(s *notify.Sender) bool {
+		return s.Stats().Sent.Load()+s.Stats().Claimed.Load() >= int64(n)
+	}
 	last, lastAt := -1, time.Now()
 	for {
 		if ctx.Err() != nil {
-			t.Fatalf("burst not finished: %d pushes received", svc.count())
+			t.Fatalf("burst not finished: %d pushes received; A %+v, B %+v", svc.count(), a.Stats(), b.Stats())
 		}
 		c := svc.count()
 		if c != last {
@@ -184,7 +189,7 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cp >= window && time.Since(lastAt) > 1500*time.Millisecond {
+		if cp >= window && settled(a) && settled(b) && time.Since(lastAt) > time.Second {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
