@@ -81,7 +81,12 @@ type SenderConfig struct {
 	// share the store: this sender serves only the shards it holds a lease
 	// on. nil serves every shard of Shards (one push process).
 	Leases Leases
-	// Owner names this sender in Leases (default: random).
+	// Claims, if set, make each group's push of each coalescing window go
+	// out once across senders: a shard handed over mid-window is not pushed
+	// again by its next owner (see Claims). nil relies on the checkpoint
+	// alone, which repeats the second being scanned at a handover.
+	Claims Claims
+	// Owner names this sender in Leases and Claims (default: random).
 	Owner string
 	// LeaseTTL is how long a lease lasts unless renewed (default 15s); it
 	// is renewed every LeaseTTL/3, and a dead sender's shards are taken
@@ -123,6 +128,9 @@ type Observer interface {
 // Stats count what a Sender did.
 type Stats struct {
 	Sent, Retried, Stale, Removed, Failed, Skipped atomic.Int64
+	// Claimed counts tasks not pushed because another sender had claimed
+	// their group and window (a shard handover).
+	Claimed atomic.Int64
 }
 
 // Sender reads the push queue and delivers pushes with a bounded pool of
@@ -554,6 +562,17 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 	objType, gone, err := s.objectOf(ctx, &n)
 	if err != nil || gone {
 		return nil, err
+	}
+	if s.cfg.Claims != nil {
+		won, err := s.cfg.Claims.Claim(ctx, t.User, t.Group, t.Due, s.cfg.Owner,
+			t.Deadline+claimGrace.Milliseconds())
+		if err != nil {
+			return nil, fmt.Errorf("claim push: %w", err)
+		}
+		if !won {
+			s.stats.Claimed.Add(1)
+			return nil, nil // pushed by the shard's previous owner
+		}
 	}
 	s.mu.Lock()
 	if len(s.lastSent) > 200_000 {

@@ -21,6 +21,7 @@ type notifyStore interface {
 	notify.Retries
 	notify.Leases
 	notify.Settings
+	notify.Claims
 }
 
 // pushOptions are the notification and Web Push flags.
@@ -100,7 +101,7 @@ func setupNotify(ctx context.Context, o options, b *backend, secret []byte, obs 
 	}
 	sender, err := notify.NewSender(notify.SenderConfig{Inbox: inbox, Queue: st, Subs: st, Transport: tr,
 		Catalog: catalog, Names: names, Objects: b.stores.objects, Workers: o.push.workers,
-		Retries: st, Leases: leases, LeaseTTL: o.push.leaseTTL, Observer: obs, Log: log})
+		Retries: st, Leases: leases, Claims: st, LeaseTTL: o.push.leaseTTL, Observer: obs, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ type NotifyStore interface {
 	notify.Retries
 	notify.Leases
 	notify.Settings
+	notify.Claims
 }
 
 // RunNotify checks a store's inbox, subscriptions, push queue and
@@ -36,6 +38,8 @@ func RunNotify(t *testing.T, newStore func(t *testing.T) NotifyStore) {
 		{"RemoveGroupsOfADeletedObject", notifyRemoveGroups},
 		{"RetriesAreKeptUntilDeleted", notifyRetries},
 		{"LeasesAreExclusiveAndExpire", notifyLeases},
+		{"ClaimIsWonOnce", notifyClaims},
+		{"ClaimRaceHasOneWinner", notifyClaimRace},
 	})
 }
 
@@ -382,5 +386,61 @@ func notifyLeases(t *testing.T, s NotifyStore) {
 	must(t, err)
 	if !slices.Equal(m, []string{"b"}) {
 		t.Errorf("members after a's heartbeat expired: %v", m)
+	}
+}
+
+func notifyClaims(t *testing.T, s NotifyStore) {
+	ctx := t.Context()
+	until := time.Now().Add(time.Hour).UnixMilli()
+	claim := func(user int64, group string, window int64, owner string, want bool) {
+		t.Helper()
+		won, err := s.Claim(ctx, user, group, window, owner, until)
+		must(t, err)
+		if won != want {
+			t.Fatalf("Claim(%d, %s, %d, %s) = %v, want %v", user, group, window, owner, won, want)
+		}
+	}
+	claim(1, "g", 10, "a", true)
+	claim(1, "g", 10, "b", false)
+	claim(1, "g", 10, "a", true) // a repeated call (its answer lost) is still a's
+	claim(1, "g", 10, "b", false)
+	claim(1, "g", 12, "b", true)  // another window
+	claim(1, "g2", 10, "b", true) // another group
+	claim(2, "g", 10, "b", true)  // another user
+	claim(1, "g", 12, "a", false)
+	if _, err := s.Claim(ctx, 1, "", 10, "a", until); err == nil {
+		t.Error("Claim with an empty group: no error")
+	}
+	if _, err := s.Claim(ctx, 1, "g", 14, "", until); err == nil {
+		t.Error("Claim with an empty owner: no error")
+	}
+}
+
+// notifyClaimRace: owners racing for one claim, many times over; exactly
+// one wins each.
+func notifyClaimRace(t *testing.T, s NotifyStore) {
+	ctx := t.Context()
+	until := time.Now().Add(time.Hour).UnixMilli()
+	const owners, rounds = 6, 10
+	for w := range int64(rounds) {
+		var wg sync.WaitGroup
+		won := make([]bool, owners)
+		errs := make([]error, owners)
+		for i := range owners {
+			wg.Go(func() {
+				won[i], errs[i] = s.Claim(ctx, 7, "race", w, fmt.Sprintf("o%d", i), until)
+			})
+		}
+		wg.Wait()
+		n := 0
+		for i := range owners {
+			must(t, errs[i])
+			if won[i] {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("window %d: %d of %d racing owners won the claim, want 1", w, n, owners)
+		}
 	}
 }
