@@ -154,3 +154,24 @@ func (p *proxy) restore() {
 	}
 	p.serve(ln)
 }
+
+// TestMissingTopicMakesHealthz503: a feedd whose Kafka topics do not exist
+// (here: a topic prefix nobody created, --migrate=false) answers /healthz
+// 503 naming the bus once that has lasted past --unhealthy-after.
+func TestMissingTopicMakesHealthz503(t *testing.T) {
+	env := newRealEnv(t)
+	// A first run creates the keyspace (and its own topics), then stops.
+	startFeedd(t, env.args()...).stop()
+	args := env.args("--migrate=false", "--topic-prefix", env.ns+".missing.", "--role", "ingest,reader", "--unhealthy-after", "3s")
+	f := startFeedd(t, args...)
+	var last map[string]any
+	waitFor(t, 30*time.Second, func() bool {
+		code, m := healthz(t, f)
+		last = m
+		return code == 503
+	}, "/healthz 503 with the topics missing")
+	if last["code"] != "unhealthy" || !strings.HasPrefix(last["error"].(string), "unhealthy: bus: ") {
+		t.Fatalf("503 body does not name the bus: %v", last)
+	}
+	t.Logf("503: %s", last["error"])
+}

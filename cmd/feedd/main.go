@@ -160,6 +160,8 @@ type backend struct {
 	// consume runs the fan-out workers until ctx ends.
 	consume func(ctx context.Context, process func(ctx context.Context, msgs [][]byte) error) error
 	health  func(ctx context.Context) error
+	// busHealth, if set, checks the bus (its topics) for the "bus" part.
+	busHealth func(ctx context.Context) error
 	// unavailable classifies store errors a retry may fix (nil: none).
 	unavailable func(error) bool
 	close       func() error
@@ -268,6 +270,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		lc.group.Add("push", nt.sender.Run)
 	}
 	lc.probe("store", b.health)
+	if b.busHealth != nil {
+		lc.probe("bus", b.busHealth)
+	}
 	if err := lc.group.Run(ctx); err != nil {
 		return err
 	}
