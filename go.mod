@@ -14,6 +14,8 @@ require (
 	golang.org/x/time v0.16.0
 )
 
+require golang.org/x/sync v0.23.0 // indirect
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect

@@ -476,8 +476,9 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, r *route, f format) {
 	}
 }
 
-// health answers GET /healthz. The cause of a failure is logged, not shown:
-// the endpoint is unauthenticated.
+// health answers GET /healthz. The cause of a failure is logged, not shown
+// (the endpoint is unauthenticated), unless it is a HealthDetail naming the
+// process's unhealthy parts.
 func (s *Server) health(ctx *fasthttp.RequestCtx, f format) {
 	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
 	if s.cfg.Health != nil {
@@ -486,6 +487,9 @@ func (s *Server) health(ctx *fasthttp.RequestCtx, f format) {
 		cancel()
 		if err != nil {
 			s.log.Warn("http: health check failed", slog.Any("err", err))
+			if s.replyUnhealthy(ctx, f, err) {
+				return
+			}
 			s.reply(ctx, f, fasthttp.StatusServiceUnavailable, &statusBody{Status: "unavailable"})
 			return
 		}

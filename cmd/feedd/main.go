@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -53,6 +52,7 @@ type options struct {
 	rankingConfig  string
 	push           pushOptions
 	limits         httpLimits
+	life           lifecycleOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -80,6 +80,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.rankingConfig, "ranking-config", "", "JSON file of ranking weights (docs/ranking.md); unset: the defaults")
 	addPushFlags(fs, &o.push)
 	addLimitFlags(fs, &o.limits)
+	addLifecycleFlags(fs, &o.life)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -159,6 +160,8 @@ type backend struct {
 	// consume runs the fan-out workers until ctx ends.
 	consume func(ctx context.Context, process func(ctx context.Context, msgs [][]byte) error) error
 	health  func(ctx context.Context) error
+	// busHealth, if set, checks the bus (its topics) for the "bus" part.
+	busHealth func(ctx context.Context) error
 	// unavailable classifies store errors a retry may fix (nil: none).
 	unavailable func(error) bool
 	close       func() error
@@ -222,29 +225,10 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
 		LargeThreshold: o.largeThreshold, Policy: policy,
 		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
-	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: reg, Log: log}
+	lc := newLifecycle(o.life, log)
+	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: healthObserver{reg, lc.health.Part("fanout")}, Log: log}
 	reader := timeline.NewReader(b.stores.timelines, b.stores.graph, b.stores.objects, timeline.ReaderConfig{Policy: policy})
 
-	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	if rl.fanout {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := b.consume(workCtx, proc.Process); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("fan-out: %w", err)
-			}
-		}()
-	}
-	if rl.push {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = nt.sender.Run(workCtx) // returns workCtx's error when stopped
-		}()
-	}
 	if o.demo {
 		if !rl.ingest {
 			return errors.New("--demo needs the ingest role")
@@ -261,7 +245,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Tokens:      tokens,
 		Metrics:     reg,
 		Log:         log,
-		Health:      b.health,
+		Health:      lc.health.Check,
 		Unavailable: b.unavailable,
 		Notify:      nt.http,
 	}
@@ -275,22 +259,22 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", o.httpAddr, err)
 	}
 	log.Info("feedd listening", "http", "http://"+ln.Addr().String(), "backend", b.name, "role", o.role)
-	httpErr := srv.Serve(ctx, ln)
-	// HTTP has drained: no new events. Let the fan-out finish its batch.
-	cancelWork()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		return errors.New("fan-out did not stop within 30s")
+	// Stopped in this order: HTTP drains first (no new events), then the
+	// fan-out finishes its batch, then push, then the probes.
+	lc.group.Add("http", func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	if rl.fanout {
+		consume := withFault(b.consume, o.life.fanoutFault)
+		lc.group.Add("fanout", func(ctx context.Context) error { return consume(ctx, proc.Process) })
 	}
-	close(errc)
-	for err := range errc {
+	if rl.push {
+		lc.group.Add("push", nt.sender.Run)
+	}
+	lc.probe("store", b.health)
+	if b.busHealth != nil {
+		lc.probe("bus", b.busHealth)
+	}
+	if err := lc.group.Run(ctx); err != nil {
 		return err
-	}
-	if httpErr != nil && !errors.Is(httpErr, context.Canceled) {
-		return fmt.Errorf("http: %w", httpErr)
 	}
 	log.Info("feedd stopped cleanly")
 	return nil

@@ -65,6 +65,13 @@ func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, l
 		unavailable: cassandrastore.IsUnavailable,
 		close:       closeAll,
 	}
+	topics, err := kafkabus.NewTopicsChecker(kcfg)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, topics.Close)
+	b.busHealth = topics.Check
 	if r.ingest {
 		p, err := kafkabus.NewProducer(kcfg)
 		if err != nil {
