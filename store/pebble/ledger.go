@@ -13,34 +13,38 @@ import (
 )
 
 // Ledger implements fanout.Ledger: one key per applied event id holding
-// the time it was recorded, and an age index (ts, id) so that PurgeLedger
+// the time it was recorded and the event's content digest (ts only in
+// rows from before digests), and an age index (ts, id) so that PurgeLedger
 // drops old entries with a range scan of the index.
 type Ledger struct{ s *Store }
 
 var _ fanout.Ledger = (*Ledger)(nil)
 
 // Seen reports, for each id, whether it was recorded (and not purged).
-func (l *Ledger) Seen(ctx context.Context, ids []string) ([]bool, error) {
+func (l *Ledger) Seen(ctx context.Context, ids []string) ([]fanout.LedgerMark, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]bool, len(ids))
+	out := make([]fanout.LedgerMark, len(ids))
 	kb := l.s.getBuf()
 	defer l.s.putBuf(kb)
-	var vb [8]byte
+	var vb [16]byte
 	for i, id := range ids {
 		*kb = ledgerKey((*kb)[:0], id)
-		_, found, err := l.s.getCopy(*kb, vb[:0])
+		v, found, err := l.s.getCopy(*kb, vb[:0])
 		if err != nil {
 			return nil, fmt.Errorf("pebblestore: ledger seen: %w", err)
 		}
-		out[i] = found
+		out[i].Found = found
+		if found && len(v) >= 16 {
+			out[i].Digest = binary.BigEndian.Uint64(v[8:16])
+		}
 	}
 	return out, nil
 }
 
-// Record marks ids as applied at ts (unix ms).
-func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
+// Record marks ids as applied at ts (unix ms) with their digests.
+func (l *Ledger) Record(ctx context.Context, ids []string, digests []uint64, ts int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -49,10 +53,13 @@ func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
 	}
 	kb := l.s.getBuf()
 	defer l.s.putBuf(kb)
-	var vb [8]byte
-	v := binary.BigEndian.AppendUint64(vb[:0], uint64(ts))
+	var vb [16]byte
 	b := l.s.db.NewBatch()
-	for _, id := range ids {
+	for i, id := range ids {
+		v := binary.BigEndian.AppendUint64(vb[:0], uint64(ts))
+		if i < len(digests) && digests[i] != 0 {
+			v = binary.BigEndian.AppendUint64(v, digests[i])
+		}
 		*kb = ledgerKey((*kb)[:0], id)
 		err := b.Set(*kb, v, nil)
 		if err == nil {
@@ -112,7 +119,7 @@ func (s *Store) purgeSome(ctx context.Context, lower, upper []byte) (n int, next
 		if err != nil {
 			break
 		}
-		if found && len(vb) == 8 && int64(binary.BigEndian.Uint64(vb)) >= decodeI64(upper[1:]) {
+		if found && len(vb) >= 8 && int64(binary.BigEndian.Uint64(vb)) >= decodeI64(upper[1:]) {
 			continue // recorded again since
 		}
 		if found {
