@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -153,83 +152,4 @@ func (s *Store) purgeSome(ctx context.Context, lower, upper []byte) (n int, next
 		return 0, nil, err
 	}
 	return n, next, nil
-}
-
-// DeadLetterStore implements fanout.DeadLetters: append-only keys ordered
-// by (ts, seq), always written with sync (nothing else holds them).
-type DeadLetterStore struct{ s *Store }
-
-var _ fanout.DeadLetters = (*DeadLetterStore)(nil)
-
-// Put appends letters; a letter without TS is stamped with the time now.
-func (d *DeadLetterStore) Put(ctx context.Context, letters []fanout.DeadLetter) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if len(letters) == 0 {
-		return nil
-	}
-	s := d.s
-	s.deadMu.Lock()
-	seq := s.deadSeq
-	s.deadSeq += uint64(len(letters))
-	s.deadMu.Unlock()
-	now := time.Now().UnixMilli()
-	b := s.db.NewBatch()
-	var k, v []byte
-	for i := range letters {
-		l := &letters[i]
-		ts := l.TS
-		if ts == 0 {
-			ts = now
-		}
-		k = deadKey(k[:0], ts, seq+uint64(i))
-		v = append(v[:0], valueV1)
-		v = binary.AppendVarint(v, ts)
-		v = appendStr(v, l.EventID)
-		v = appendStr(v, l.Reason)
-		v = append(v, l.Raw...)
-		if err := b.Set(k, v, nil); err != nil {
-			_ = b.Close()
-			return fmt.Errorf("pebblestore: dead letter: %w", err)
-		}
-	}
-	return commit(b, pebble.Sync)
-}
-
-// ListDeadLetters returns up to limit dead letters, newest first (limit <=
-// 0: all of them).
-func (s *Store) ListDeadLetters(ctx context.Context, limit int) (out []fanout.DeadLetter, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tDead}, UpperBound: []byte{tDead + 1}})
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
-	}
-	defer func() {
-		if cerr := it.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("pebblestore: list dead letters: %w", cerr)
-		}
-	}()
-	for ok := it.Last(); ok && (limit <= 0 || len(out) < limit); ok = it.Prev() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
-		}
-		r := reader{b: v}
-		if err := r.version("dead letter"); err != nil {
-			return nil, err
-		}
-		l := fanout.DeadLetter{TS: r.varint(), EventID: r.str(), Reason: r.str()}
-		if r.bad {
-			return nil, corrupt("dead letter")
-		}
-		l.Raw = bytes.Clone(r.tail())
-		out = append(out, l)
-	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
-	}
-	return out, nil
 }

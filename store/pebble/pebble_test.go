@@ -794,3 +794,32 @@ func TestConcurrentTimelineMarkers(t *testing.T) {
 func TestNotifySuite(t *testing.T) {
 	storetest.RunNotify(t, func(t *testing.T) storetest.NotifyStore { return newStore(t).Notify() })
 }
+
+func TestDeadLetterCodesAndReplayMarks(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	d := s.DeadLetters()
+	must(t, d.Put(ctx, []fanout.DeadLetter{
+		{Raw: []byte("x"), EventID: "e1", Reason: "target 2 is not the owner", Code: fanout.ReasonNotOwner, TS: 10},
+		{Raw: []byte("y"), EventID: "e2", Reason: "conflict", Code: fanout.ReasonIDConflict, TS: 20, Replayed: true},
+	}))
+	all, err := d.List(ctx)
+	must(t, err)
+	if len(all) != 2 || all[0].Code != fanout.ReasonIDConflict || all[0].Replayed || all[1].Code != fanout.ReasonNotOwner ||
+		all[1].Source == "" || all[0].Source == all[1].Source || string(all[1].Raw) != "x" {
+		t.Fatalf("List = %+v", all)
+	}
+	for range 2 { // marking twice changes nothing
+		must(t, d.MarkReplayed(ctx, []string{all[1].Source}))
+		again, err := d.List(ctx)
+		must(t, err)
+		if len(again) != 2 || again[0].Replayed || !again[1].Replayed || again[1].Code != fanout.ReasonNotOwner ||
+			string(again[1].Raw) != "x" || again[1].Reason != all[1].Reason || again[1].TS != 10 {
+			t.Fatalf("after MarkReplayed: %+v", again)
+		}
+	}
+	if err := d.MarkReplayed(ctx, []string{"nonsense"}); err == nil {
+		t.Error("MarkReplayed of a bad source: no error")
+	}
+	must(t, d.MarkReplayed(ctx, []string{"5-5"})) // gone: ignored
+}
