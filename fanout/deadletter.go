@@ -24,15 +24,16 @@ const (
 // Reasons lists every reason code, in a stable order.
 var Reasons = []string{ReasonMalformed, ReasonInvalid, ReasonNotOwner, ReasonBlocked, ReasonNotVisible, ReasonIDConflict, ReasonOther}
 
-// Sentinel errors the engine's refusals wrap; ReasonOf maps them to codes.
-// ErrNotVisible is meant to be wrapped by the visibility check.
+// Sentinel errors the engine's refusals wrap (rejectAs); ReasonOf maps
+// them to codes. A visibility check refuses with
+// rejectAs(ErrNotVisibleRefusal, ...), or with any refusal whose text, or
+// the text of an error it wraps, starts with "not_visible".
 var (
-	ErrNotOwner     = errors.New("not_owner")
-	ErrBlocked      = errors.New("blocked")
-	ErrNotVisibleDL = errors.New("not_visible")
-	ErrIDConflict   = errors.New("id_conflict")
-	ErrObjectExists = errors.New("object exists")
-	ErrUnknownType  = errors.New("unknown event type")
+	ErrNotOwner          = errors.New("not_owner")
+	ErrBlocked           = errors.New("blocked")
+	ErrNotVisibleRefusal = errors.New("not_visible")
+	ErrIDConflict        = errors.New("id_conflict")
+	ErrUnknownType       = errors.New("unknown event type")
 )
 
 // ReasonOf maps a refusal (or decoding) error to its reason code.
@@ -48,12 +49,23 @@ func ReasonOf(err error) string {
 		return ReasonNotOwner
 	case errors.Is(err, ErrBlocked):
 		return ReasonBlocked
-	case errors.Is(err, ErrNotVisibleDL), strings.HasPrefix(err.Error(), ReasonNotVisible):
+	case errors.Is(err, ErrNotVisibleRefusal), textStarts(err, ReasonNotVisible):
 		return ReasonNotVisible
 	case errors.Is(err, ErrIDConflict):
 		return ReasonIDConflict
 	}
 	return ReasonOther
+}
+
+// textStarts reports whether the text of err, or of an error it wraps,
+// starts with prefix.
+func textStarts(err error, prefix string) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if strings.HasPrefix(err.Error(), prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // rejectAs is a refusal wrapping a sentinel, so ReasonOf can classify it.

@@ -19,10 +19,10 @@ func TestReasonOf(t *testing.T) {
 		{fmt.Errorf("x: %w", fanout.ErrUnknownType), fanout.ReasonInvalid},
 		{fmt.Errorf("x: %w", fanout.ErrNotOwner), fanout.ReasonNotOwner},
 		{fmt.Errorf("x: %w", fanout.ErrBlocked), fanout.ReasonBlocked},
-		{fmt.Errorf("x: %w", fanout.ErrNotVisibleDL), fanout.ReasonNotVisible},
+		{fmt.Errorf("x: %w", fanout.ErrNotVisibleRefusal), fanout.ReasonNotVisible},
+		{fmt.Errorf("x: %w", errors.New("not_visible: hidden")), fanout.ReasonNotVisible},
 		{errors.New("not_visible: user 3 may not see object o"), fanout.ReasonNotVisible},
 		{fmt.Errorf("x: %w", fanout.ErrIDConflict), fanout.ReasonIDConflict},
-		{fmt.Errorf("x: %w", fanout.ErrObjectExists), fanout.ReasonOther},
 		{errors.New("something else"), fanout.ReasonOther},
 		{nil, fanout.ReasonOther},
 	} {

@@ -134,6 +134,12 @@ type rejectError struct {
 func (r *rejectError) Error() string { return r.reason }
 func (r *rejectError) Unwrap() error { return r.err }
 
+// reject is a refusal without a sentinel: ReasonOf gives it "other", or
+// "not_visible" when its text starts so.
+func reject(format string, args ...any) error {
+	return &rejectError{reason: fmt.Sprintf(format, args...)}
+}
+
 // batch buffers the timeline rows of one Apply so they are written in few
 // large store calls.
 type batch struct {
@@ -309,9 +315,9 @@ func (e *Engine) item(ctx context.Context, b *batch, ev *schema.Event) error {
 	}
 	if stored.EventID != ev.ID {
 		if stored.Exists() {
-			return rejectAs(ErrObjectExists, "object %q already exists (created by event %q)", ev.Object, stored.EventID)
+			return reject("object %q already exists (created by event %q)", ev.Object, stored.EventID)
 		}
-		return rejectAs(ErrObjectExists, "object %q is a tombstone owned by user %d", ev.Object, stored.Author)
+		return reject("object %q is a tombstone owned by user %d", ev.Object, stored.Author)
 	}
 	if ev.TS < e.cfg.Now().Add(-e.cfg.Policy.MaxAge).UnixMilli() {
 		b.eff.Object, b.eff.applied = stored, true
