@@ -82,4 +82,3 @@ func TestAdminDeadLetters(t *testing.T) {
 		t.Fatalf("published %v", calls)
 	}
 }
-
