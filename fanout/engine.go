@@ -114,6 +114,7 @@ type Rejection struct {
 	Index   int
 	EventID string
 	Reason  string
+	Code    string // one of the Reason* codes
 }
 
 // Result is what one Apply did.
@@ -125,10 +126,16 @@ type Result struct {
 }
 
 // errReject marks a per-event refusal inside the engine.
-type rejectError struct{ reason string }
+type rejectError struct {
+	reason string
+	err    error // sentinel that classifies it, or nil
+}
 
 func (r *rejectError) Error() string { return r.reason }
+func (r *rejectError) Unwrap() error { return r.err }
 
+// reject is a refusal without a sentinel: ReasonOf gives it "other", or
+// "not_visible" when its text starts so.
 func reject(format string, args ...any) error {
 	return &rejectError{reason: fmt.Sprintf(format, args...)}
 }
@@ -139,7 +146,7 @@ type batch struct {
 	rows       []timeline.Row
 	trim       []int64
 	ids        []string
-	seen       map[string]struct{}
+	seen       map[string]uint64 // id -> digest, within this batch
 	deliveries int
 	eff        Effect
 }
@@ -165,7 +172,7 @@ func (e *Engine) Apply(ctx context.Context, evs []schema.Event) (Result, error) 
 	b := e.pool.Get().(*batch)
 	defer func() { b.reset(); e.pool.Put(b) }()
 	if b.seen == nil {
-		b.seen = make(map[string]struct{}, len(evs))
+		b.seen = make(map[string]uint64, len(evs))
 	}
 	for i := range evs {
 		b.ids = append(b.ids, evs[i].ID)
@@ -175,30 +182,38 @@ func (e *Engine) Apply(ctx context.Context, evs []schema.Event) (Result, error) 
 		return res, fmt.Errorf("read ledger: %w", err)
 	}
 	done := b.ids[:0]
+	var digests []uint64
 	for i := range evs {
 		ev := &evs[i]
-		if _, dup := b.seen[ev.ID]; dup || seen[i] {
+		dg := Digest(ev)
+		if dup, conflict := b.duplicate(ev.ID, dg, seen[i]); dup {
 			res.Duplicates++
 			continue
+		} else if conflict {
+			res.Rejected = append(res.Rejected, conflictRejection(i, ev.ID))
+			continue
 		}
-		b.seen[ev.ID] = struct{}{}
+		b.seen[ev.ID] = dg
 		if err := e.apply(ctx, b, ev); err != nil {
 			var rj *rejectError
 			if !errors.As(err, &rj) {
 				return res, fmt.Errorf("apply %s %q: %w", ev.Type, ev.ID, err)
 			}
-			res.Rejected = append(res.Rejected, Rejection{Index: i, EventID: ev.ID, Reason: rj.reason})
-		} else {
-			res.Applied++
+			// A refused event is not recorded as applied, so that a
+			// replay after the cause is fixed is not skipped.
+			res.Rejected = append(res.Rejected, Rejection{Index: i, EventID: ev.ID, Reason: rj.reason, Code: ReasonOf(rj)})
+			continue
 		}
+		res.Applied++
 		done = append(done, ev.ID)
+		digests = append(digests, dg)
 	}
 	if err := e.flush(ctx, b); err != nil {
 		return res, err
 	}
 	res.Deliveries = b.deliveries
 	if len(done) > 0 {
-		if err := e.ledger.Record(ctx, done, e.cfg.Now().UnixMilli()); err != nil {
+		if err := e.ledger.Record(ctx, done, digests, e.cfg.Now().UnixMilli()); err != nil {
 			return res, fmt.Errorf("record ledger: %w", err)
 		}
 	}
@@ -264,7 +279,7 @@ func (e *Engine) dispatch(ctx context.Context, b *batch, ev *schema.Event) error
 	case schema.GroupAdd, schema.GroupRemove:
 		return e.group(ctx, b, ev, ev.Type == schema.GroupAdd)
 	}
-	return reject("unknown type %q", ev.Type)
+	return rejectAs(ErrUnknownType, "unknown type %q", ev.Type)
 }
 
 func kindOf(t schema.Type) timeline.Kind {
@@ -419,7 +434,7 @@ func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
 	}
 	obj := objs[0]
 	if obj.Exists() && obj.Author != ev.Target {
-		return reject("target %d is not the owner of object %q (owner %d)", ev.Target, ev.Object, obj.Author)
+		return rejectAs(ErrNotOwner, "target %d is not the owner of object %q (owner %d)", ev.Target, ev.Object, obj.Author)
 	}
 	cur, err := e.objects.SetMark(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
 		On: true, Stamp: ev.Stamp()})
@@ -487,7 +502,7 @@ func (e *Engine) liveEnd(ctx context.Context, b *batch, ev *schema.Event) error 
 		return fmt.Errorf("read object: %w", err)
 	}
 	if o := objs[0]; o.Exists() && (o.Author != ev.Actor || o.Type != schema.Live) {
-		return reject("object %q is not a broadcast of user %d", ev.Object, ev.Actor)
+		return rejectAs(ErrNotOwner, "object %q is not a broadcast of user %d", ev.Object, ev.Actor)
 	}
 	obj, err := e.objects.End(ctx, ev.Object, ev.Actor, ev.Stamp())
 	if err != nil {
@@ -505,7 +520,7 @@ func (e *Engine) delete(ctx context.Context, b *batch, ev *schema.Event) error {
 		return fmt.Errorf("read object: %w", err)
 	}
 	if o := objs[0]; (o.Exists() || o.Author != 0) && o.Author != ev.Actor {
-		return reject("user %d may not delete object %q of user %d", ev.Actor, ev.Object, o.Author)
+		return rejectAs(ErrNotOwner, "user %d may not delete object %q of user %d", ev.Actor, ev.Object, o.Author)
 	}
 	obj, err := e.objects.Delete(ctx, ev.Object, ev.Actor, ev.Stamp())
 	if err != nil {
@@ -574,7 +589,7 @@ func (e *Engine) friend(ctx context.Context, b *batch, ev *schema.Event, on bool
 			return err
 		}
 		if blocked {
-			return reject("users %d and %d cannot be friends: a block stands between them", a, t)
+			return rejectAs(ErrBlocked, "users %d and %d cannot be friends: a block stands between them", a, t)
 		}
 	}
 	if err := e.graph.SetEdges(ctx, []graph.Edge{
@@ -608,7 +623,7 @@ func (e *Engine) follow(ctx context.Context, b *batch, ev *schema.Event, on bool
 			return err
 		}
 		if blocked {
-			return reject("user %d cannot follow %d: a block stands between them", a, t)
+			return rejectAs(ErrBlocked, "user %d cannot follow %d: a block stands between them", a, t)
 		}
 	}
 	if err := e.graph.SetEdges(ctx, []graph.Edge{{Rel: graph.Follow, From: a, To: t, On: on, Stamp: at}}); err != nil {

@@ -95,10 +95,10 @@ func TestClassAggregate(t *testing.T) {
 // again, so this proves idempotency by construction.
 type forgetful struct{}
 
-func (forgetful) Seen(_ context.Context, ids []string) ([]bool, error) {
-	return make([]bool, len(ids)), nil
+func (forgetful) Seen(_ context.Context, ids []string) ([]fanout.LedgerMark, error) {
+	return make([]fanout.LedgerMark, len(ids)), nil
 }
-func (forgetful) Record(context.Context, []string, int64) error { return nil }
+func (forgetful) Record(context.Context, []string, []uint64, int64) error { return nil }
 
 func TestReplayWithoutLedgerChangesNothing(t *testing.T) {
 	e := newEnv(t, fanout.Config{})

@@ -32,10 +32,10 @@ type fuzzCounts struct {
 	applied, skipped, dead int
 }
 
-func (c *fuzzCounts) Applied(events, _ int) { c.mu.Lock(); c.applied += events; c.mu.Unlock() }
-func (c *fuzzCounts) Skipped(n int)         { c.mu.Lock(); c.skipped += n; c.mu.Unlock() }
-func (c *fuzzCounts) DeadLettered(n int)    { c.mu.Lock(); c.dead += n; c.mu.Unlock() }
-func (c *fuzzCounts) Retried(error)         {}
+func (c *fuzzCounts) Applied(events, _ int)        { c.mu.Lock(); c.applied += events; c.mu.Unlock() }
+func (c *fuzzCounts) Skipped(n int)                { c.mu.Lock(); c.skipped += n; c.mu.Unlock() }
+func (c *fuzzCounts) DeadLettered(_ string, n int) { c.mu.Lock(); c.dead += n; c.mu.Unlock() }
+func (c *fuzzCounts) Retried(error)                {}
 
 func (c *fuzzCounts) reset() {
 	c.mu.Lock()
@@ -106,7 +106,7 @@ func FuzzProcess(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !seen[0] || !seen[1] {
+		if !seen[0].Found || !seen[1].Found {
 			t.Fatalf("the valid neighbours were not applied (%v)", seen)
 		}
 		applied[before.ID], applied[after.ID] = true, true
@@ -122,7 +122,7 @@ func FuzzProcess(f *testing.F) {
 			t.Fatalf("poison (%v) dead-lettered as %+v", derr, dead.letters)
 		}
 		if ev.ID != "" && !applied[ev.ID] {
-			if s, err := st.Ledger().Seen(ctx, []string{ev.ID}); err != nil || s[0] {
+			if s, err := st.Ledger().Seen(ctx, []string{ev.ID}); err != nil || s[0].Found {
 				t.Fatalf("poison %q (%v) reached the ledger (%v)", ev.ID, derr, err)
 			}
 		}

@@ -37,7 +37,7 @@ func (p *Processor) Process(ctx context.Context, msgs [][]byte) error {
 			err = ev.Normalize(now)
 		}
 		if err != nil {
-			dead = append(dead, DeadLetter{Raw: m, EventID: ev.ID, Reason: err.Error(), TS: now.UnixMilli()})
+			dead = append(dead, DeadLetter{Raw: m, EventID: ev.ID, Reason: err.Error(), Code: ReasonOf(err), TS: now.UnixMilli()})
 			continue
 		}
 		evs = append(evs, ev)
@@ -53,16 +53,16 @@ func (p *Processor) Process(ctx context.Context, msgs [][]byte) error {
 		return err
 	}
 	for _, r := range res.Rejected {
-		dead = append(dead, DeadLetter{Raw: raw[r.Index], EventID: r.EventID, Reason: r.Reason, TS: now.UnixMilli()})
+		dead = append(dead, DeadLetter{Raw: raw[r.Index], EventID: r.EventID, Reason: r.Reason, Code: r.Code, TS: now.UnixMilli()})
 	}
 	if len(dead) > 0 {
 		if err := p.retry(ctx, "dead-letter", func() error { return p.Dead.Put(ctx, dead) }); err != nil {
 			return err
 		}
 		for _, d := range dead {
-			p.log().Warn("event dead-lettered", "event_id", d.EventID, "reason", d.Reason)
+			p.log().Warn("event dead-lettered", "event_id", d.EventID, "code", d.Code, "reason", d.Reason)
+			obs.DeadLettered(d.Code, 1)
 		}
-		obs.DeadLettered(len(dead))
 	}
 	obs.Applied(res.Applied, res.Deliveries)
 	obs.Skipped(res.Duplicates)

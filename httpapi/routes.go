@@ -22,6 +22,8 @@ const (
 	routePushKey
 	routePushSubs
 	routePage
+	routeDeadLetters
+	routeDeadLettersReplay
 	numRoutes
 )
 
@@ -45,6 +47,9 @@ var routeNames = [numRoutes]string{
 	routePushKey:       PathPushKey,
 	routePushSubs:      PathPushSubs,
 	routePage:          "page",
+
+	routeDeadLetters:       PathDeadLetters,
+	routeDeadLettersReplay: PathDeadLettersReplay,
 }
 
 var routeAllow = [numRoutes]string{
@@ -58,6 +63,9 @@ var routeAllow = [numRoutes]string{
 	routePushKey:       "GET, HEAD",
 	routePushSubs:      "GET, HEAD, POST, DELETE",
 	routePage:          "GET, HEAD",
+
+	routeDeadLetters:       "GET, HEAD",
+	routeDeadLettersReplay: fasthttp.MethodPost,
 }
 
 type route struct {
@@ -69,7 +77,7 @@ type route struct {
 
 func (r *route) allows(ctx *fasthttp.RequestCtx) bool {
 	switch r.id {
-	case routeEvents, routeRead:
+	case routeEvents, routeRead, routeDeadLettersReplay:
 		return ctx.IsPost()
 	case routePushSubs:
 		return ctx.IsPost() || ctx.IsDelete() || ctx.IsGet() || ctx.IsHead()
@@ -99,6 +107,10 @@ func lookup(path []byte) routeID {
 		return routePushKey
 	case PathPushSubs:
 		return routePushSubs
+	case PathDeadLetters:
+		return routeDeadLetters
+	case PathDeadLettersReplay:
+		return routeDeadLettersReplay
 	}
 	if isPagePath(path) {
 		return routePage

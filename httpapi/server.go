@@ -52,7 +52,10 @@ type Config struct {
 	Ranked ranking.Feed
 	// Notify, if set, serves notifications, Web Push and the page.
 	Notify *NotifyConfig
-	Tokens *auth.Tokens
+	// DeadLetters, if set, serves the admin dead-letter routes (service
+	// token only); nil: they answer 404.
+	DeadLetters DeadLetterAdmin
+	Tokens      *auth.Tokens
 	// Metrics receives the HTTP and ingest metrics and serves /metrics; a
 	// private registry is made when nil.
 	Metrics *metrics.Registry
@@ -473,6 +476,10 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, r *route, f format) {
 		s.pushSubscriptions(ctx, f)
 	case routePage:
 		s.getPage(ctx, f)
+	case routeDeadLetters:
+		s.getDeadLetters(ctx, f)
+	case routeDeadLettersReplay:
+		s.postReplay(ctx, f)
 	}
 }
 

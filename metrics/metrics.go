@@ -36,6 +36,7 @@ type Registry struct {
 	deliveries   prometheus.Counter
 	duplicates   prometheus.Counter
 	deadLettered prometheus.Counter
+	deadLetters  *prometheus.CounterVec
 	retries      prometheus.Counter
 
 	pushSent     prometheus.Counter
@@ -83,6 +84,7 @@ func New() *Registry {
 	r.deliveries = counter("fanout", "deliveries_total", "Timeline rows written by the fan-out.")
 	r.duplicates = counter("fanout", "duplicates_skipped_total", "Re-delivered events skipped because they were already applied.")
 	r.deadLettered = counter("fanout", "dead_lettered_total", "Events sent to the dead-letter store.")
+	r.deadLetters = newDeadLetters()
 	r.retries = counter("fanout", "retries_total", "Batch applications retried after a failure.")
 	r.pushSent = counter("push", "sent_total", "Web Push messages a push service accepted (2xx).")
 	r.pushRetried = counter("push", "retried_total", "Web Push attempts that failed (408, 429, 5xx, network) and were scheduled again.")
@@ -104,7 +106,7 @@ func New() *Registry {
 	}, r.readLag)
 	r.reg.MustRegister(
 		r.httpRequests, r.httpLatency, r.eventsAccepted,
-		r.applied, r.deliveries, r.duplicates, r.deadLettered, r.retries, lag,
+		r.applied, r.deliveries, r.duplicates, r.deadLettered, r.deadLetters, r.retries, lag,
 		r.pushSent, r.pushRetried, r.pushFailed, r.pushRemoved, r.pushStale, r.pushDuration, r.pushShards,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -153,7 +155,12 @@ func (r *Registry) Applied(events, deliveries int) {
 func (r *Registry) Skipped(duplicates int) { r.duplicates.Add(float64(duplicates)) }
 
 // DeadLettered implements fanout.Observer.
-func (r *Registry) DeadLettered(n int) { r.deadLettered.Add(float64(n)) }
+// reason labels lenta_dead_letters_total; an unknown code counts as
+// "other", so the label set stays fixed.
+func (r *Registry) DeadLettered(reason string, n int) {
+	r.deadLettered.Add(float64(n))
+	r.deadLetters.WithLabelValues(deadReason(reason)).Add(float64(n))
+}
 
 // Retried implements fanout.Observer. The error is not a label (unbounded).
 func (r *Registry) Retried(error) { r.retries.Inc() }

@@ -37,7 +37,7 @@ func TestScrapeShowsMetrics(t *testing.T) {
 	r.EventsAccepted(7)
 	r.Applied(3, 270)
 	r.Skipped(2)
-	r.DeadLettered(1)
+	r.DeadLettered("not_owner", 1)
 	r.Retried(errors.New("store down"))
 	r.Retried(nil)
 	r.SetLagFunc(func() float64 { return 42 })

@@ -15,8 +15,11 @@
 //     Publish returns nil only when every event is acknowledged by all
 //     in-sync replicas.
 //   - DeadLetters (fanout.DeadLetters) writes each letter's original bytes
-//     to the dead-letter topic, with the reason, event id, time and source
-//     topic/partition/offset in lenta-* headers.
+//     to the dead-letter topic, with the reason, reason code, event id,
+//     time and source topic/partition/offset in lenta-* headers.
+//   - DeadLetterLog (deadletter.Store) lists the dead-letter topic for an
+//     operator and marks replayed letters by appending replay records
+//     (header lenta-replayed-of) to the same topic.
 //   - Consumer runs the fan-out consumer group (cooperative-sticky
 //     rebalancing, manual commits): per partition it batches up to BatchMax
 //     messages or BatchWait, hands them to the process func (normally

@@ -225,7 +225,7 @@ func TestPoisonMessages(t *testing.T) {
 				return false
 			}
 			for _, s := range seen {
-				if !s {
+				if !s.Found {
 					return false
 				}
 			}
@@ -313,7 +313,7 @@ func TestPoisonMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, s := range seen {
-		if s {
+		if s.Found {
 			t.Errorf("poison %s reached the ledger", ids[i])
 		}
 	}

@@ -131,6 +131,9 @@ func (d *DeadLetters) Put(ctx context.Context, letters []fanout.DeadLetter) erro
 				{Key: []byte(HeaderTS), Value: strconv.AppendInt(nil, l.TS, 10)},
 			},
 		}
+		if l.Code != "" {
+			m.Headers = append(m.Headers, sarama.RecordHeader{Key: []byte(HeaderReasonCode), Value: []byte(l.Code)})
+		}
 		if l.Raw != nil {
 			m.Value = sarama.ByteEncoder(l.Raw)
 		}

@@ -39,6 +39,8 @@ var commands = map[string]command{
 	"migrate": {"create the Cassandra keyspace and apply the CQL migrations (idempotent)", cmdMigrate},
 	"topics":  {"create the Kafka topics (idempotent)", cmdTopics},
 	"rewind":  {"replay the event topic: move the fan-out group to the oldest events", cmdRewind},
+
+	"deadletters": {"list dead letters (reason, event id, source) or replay chosen ones onto the event log", cmdDeadLetters},
 }
 
 // usageError is a mistake on the command line: exit status 2.

@@ -87,7 +87,7 @@ func waitApplied(ctx context.Context, ledger fanout.Ledger, ids []string, limit 
 		}
 		all := true
 		for _, s := range seen {
-			all = all && s
+			all = all && s.Found
 		}
 		if all {
 			return nil

@@ -52,6 +52,7 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
 		publisher: evlog,
 		dead:      st.DeadLetters(),
+		deadStore: st.DeadLetters(),
 		consume: func(ctx context.Context, process func(context.Context, [][]byte) error) error {
 			return evlog.Run(ctx, func(ctx context.Context, _ int, msgs [][]byte) error {
 				return process(ctx, msgs)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/deadletter"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
@@ -157,6 +158,8 @@ type backend struct {
 	stores    stores
 	publisher fanout.Publisher
 	dead      fanout.DeadLetters
+	// deadStore serves the admin dead-letter routes (nil: not served).
+	deadStore deadletter.Store
 	// consume runs the fan-out workers until ctx ends.
 	consume func(ctx context.Context, process func(ctx context.Context, msgs [][]byte) error) error
 	health  func(ctx context.Context) error
@@ -248,6 +251,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Health:      lc.health.Check,
 		Unavailable: b.unavailable,
 		Notify:      nt.http,
+		DeadLetters: deadLetterAdmin(b),
 	}
 	o.limits.apply(&httpCfg)
 	srv, err := httpapi.New(httpCfg)

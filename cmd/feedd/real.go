@@ -89,6 +89,7 @@ func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, l
 		}
 		closers = append(closers, dead.Close)
 		b.dead = dead
+		b.deadStore = kafkabus.NewDeadLetterLog(kcfg, dead)
 		b.consume = func(ctx context.Context, process func(context.Context, [][]byte) error) error {
 			c, err := kafkabus.NewConsumer(kcfg, process, log)
 			if err != nil {

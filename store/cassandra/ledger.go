@@ -16,30 +16,33 @@ type Ledger struct{ s *Store }
 var _ fanout.Ledger = (*Ledger)(nil)
 
 const (
-	selectApplied = `SELECT ts FROM applied_events WHERE id = ?`
-	insertApplied = `INSERT INTO applied_events (id, ts) VALUES (?, ?)`
+	selectApplied = `SELECT digest FROM applied_events WHERE id = ?`
+	insertApplied = `INSERT INTO applied_events (id, ts, digest) VALUES (?, ?, ?)`
 )
 
 // Seen reports, for each id, whether it was recorded (and not yet
 // expired): concurrent token-aware point reads, at most MaxInFlight at once.
-func (l *Ledger) Seen(ctx context.Context, ids []string) ([]bool, error) {
+func (l *Ledger) Seen(ctx context.Context, ids []string) ([]fanout.LedgerMark, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]bool, len(ids))
+	out := make([]fanout.LedgerMark, len(ids))
 	err := l.s.each(ctx, len(ids), func(i int) error {
 		if ids[i] == "" {
 			return nil
 		}
-		var ts int64
-		err := l.s.sess.Query(selectApplied, ids[i]).Idempotent(true).ScanContext(ctx, &ts)
+		var digest *int64 // null in rows from before 005_ledger_digest
+		err := l.s.sess.Query(selectApplied, ids[i]).Idempotent(true).ScanContext(ctx, &digest)
 		if errors.Is(err, gocql.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		out[i] = true
+		out[i].Found = true
+		if digest != nil {
+			out[i].Digest = uint64(*digest)
+		}
 		return nil
 	})
 	if err != nil {
@@ -49,7 +52,7 @@ func (l *Ledger) Seen(ctx context.Context, ids []string) ([]bool, error) {
 }
 
 // Record marks ids as applied at ts (unix ms): one insert per id, pipelined.
-func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
+func (l *Ledger) Record(ctx context.Context, ids []string, digests []uint64, ts int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -57,7 +60,12 @@ func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
 		if ids[i] == "" {
 			return nil
 		}
-		return l.s.exec(ctx, insertApplied, ids[i], ts)
+		var digest *int64
+		if i < len(digests) && digests[i] != 0 {
+			d := int64(digests[i])
+			digest = &d
+		}
+		return l.s.exec(ctx, insertApplied, ids[i], ts, digest)
 	})
 	return wrap("ledger record", err)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -13,34 +12,38 @@ import (
 )
 
 // Ledger implements fanout.Ledger: one key per applied event id holding
-// the time it was recorded, and an age index (ts, id) so that PurgeLedger
+// the time it was recorded and the event's content digest (ts only in
+// rows from before digests), and an age index (ts, id) so that PurgeLedger
 // drops old entries with a range scan of the index.
 type Ledger struct{ s *Store }
 
 var _ fanout.Ledger = (*Ledger)(nil)
 
 // Seen reports, for each id, whether it was recorded (and not purged).
-func (l *Ledger) Seen(ctx context.Context, ids []string) ([]bool, error) {
+func (l *Ledger) Seen(ctx context.Context, ids []string) ([]fanout.LedgerMark, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]bool, len(ids))
+	out := make([]fanout.LedgerMark, len(ids))
 	kb := l.s.getBuf()
 	defer l.s.putBuf(kb)
-	var vb [8]byte
+	var vb [16]byte
 	for i, id := range ids {
 		*kb = ledgerKey((*kb)[:0], id)
-		_, found, err := l.s.getCopy(*kb, vb[:0])
+		v, found, err := l.s.getCopy(*kb, vb[:0])
 		if err != nil {
 			return nil, fmt.Errorf("pebblestore: ledger seen: %w", err)
 		}
-		out[i] = found
+		out[i].Found = found
+		if found && len(v) >= 16 {
+			out[i].Digest = binary.BigEndian.Uint64(v[8:16])
+		}
 	}
 	return out, nil
 }
 
-// Record marks ids as applied at ts (unix ms).
-func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
+// Record marks ids as applied at ts (unix ms) with their digests.
+func (l *Ledger) Record(ctx context.Context, ids []string, digests []uint64, ts int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -49,10 +52,13 @@ func (l *Ledger) Record(ctx context.Context, ids []string, ts int64) error {
 	}
 	kb := l.s.getBuf()
 	defer l.s.putBuf(kb)
-	var vb [8]byte
-	v := binary.BigEndian.AppendUint64(vb[:0], uint64(ts))
+	var vb [16]byte
 	b := l.s.db.NewBatch()
-	for _, id := range ids {
+	for i, id := range ids {
+		v := binary.BigEndian.AppendUint64(vb[:0], uint64(ts))
+		if i < len(digests) && digests[i] != 0 {
+			v = binary.BigEndian.AppendUint64(v, digests[i])
+		}
 		*kb = ledgerKey((*kb)[:0], id)
 		err := b.Set(*kb, v, nil)
 		if err == nil {
@@ -112,7 +118,7 @@ func (s *Store) purgeSome(ctx context.Context, lower, upper []byte) (n int, next
 		if err != nil {
 			break
 		}
-		if found && len(vb) == 8 && int64(binary.BigEndian.Uint64(vb)) >= decodeI64(upper[1:]) {
+		if found && len(vb) >= 8 && int64(binary.BigEndian.Uint64(vb)) >= decodeI64(upper[1:]) {
 			continue // recorded again since
 		}
 		if found {
@@ -146,83 +152,4 @@ func (s *Store) purgeSome(ctx context.Context, lower, upper []byte) (n int, next
 		return 0, nil, err
 	}
 	return n, next, nil
-}
-
-// DeadLetterStore implements fanout.DeadLetters: append-only keys ordered
-// by (ts, seq), always written with sync (nothing else holds them).
-type DeadLetterStore struct{ s *Store }
-
-var _ fanout.DeadLetters = (*DeadLetterStore)(nil)
-
-// Put appends letters; a letter without TS is stamped with the time now.
-func (d *DeadLetterStore) Put(ctx context.Context, letters []fanout.DeadLetter) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if len(letters) == 0 {
-		return nil
-	}
-	s := d.s
-	s.deadMu.Lock()
-	seq := s.deadSeq
-	s.deadSeq += uint64(len(letters))
-	s.deadMu.Unlock()
-	now := time.Now().UnixMilli()
-	b := s.db.NewBatch()
-	var k, v []byte
-	for i := range letters {
-		l := &letters[i]
-		ts := l.TS
-		if ts == 0 {
-			ts = now
-		}
-		k = deadKey(k[:0], ts, seq+uint64(i))
-		v = append(v[:0], valueV1)
-		v = binary.AppendVarint(v, ts)
-		v = appendStr(v, l.EventID)
-		v = appendStr(v, l.Reason)
-		v = append(v, l.Raw...)
-		if err := b.Set(k, v, nil); err != nil {
-			_ = b.Close()
-			return fmt.Errorf("pebblestore: dead letter: %w", err)
-		}
-	}
-	return commit(b, pebble.Sync)
-}
-
-// ListDeadLetters returns up to limit dead letters, newest first (limit <=
-// 0: all of them).
-func (s *Store) ListDeadLetters(ctx context.Context, limit int) (out []fanout.DeadLetter, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: []byte{tDead}, UpperBound: []byte{tDead + 1}})
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
-	}
-	defer func() {
-		if cerr := it.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("pebblestore: list dead letters: %w", cerr)
-		}
-	}()
-	for ok := it.Last(); ok && (limit <= 0 || len(out) < limit); ok = it.Prev() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
-		}
-		r := reader{b: v}
-		if err := r.version("dead letter"); err != nil {
-			return nil, err
-		}
-		l := fanout.DeadLetter{TS: r.varint(), EventID: r.str(), Reason: r.str()}
-		if r.bad {
-			return nil, corrupt("dead letter")
-		}
-		l.Raw = bytes.Clone(r.tail())
-		out = append(out, l)
-	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("pebblestore: list dead letters: %w", err)
-	}
-	return out, nil
 }

@@ -80,7 +80,7 @@ func TestSurvivesReopen(t *testing.T) {
 	must(t, err)
 	e := timeline.Entry{TS: 6, ID: "c", Kind: timeline.KindClass, Actor: 2, Object: "p", Owner: 1}
 	must(t, s.Timelines().Write(ctx, []timeline.Row{{NS: timeline.Home, User: 3, Entry: e}}))
-	must(t, s.Ledger().Record(ctx, []string{"c"}, 6))
+	must(t, s.Ledger().Record(ctx, []string{"c"}, nil, 6))
 	must(t, s.DeadLetters().Put(ctx, []fanout.DeadLetter{{Raw: []byte{1, 2}, Reason: "bad", TS: 7}}))
 	must(t, s.Close())
 
@@ -108,7 +108,7 @@ func TestSurvivesReopen(t *testing.T) {
 	if ms, err := s.Timelines().Markers(ctx, 3, "p"); err != nil || len(ms) != 1 {
 		t.Errorf("Markers after reopen = %v, %v", ms, err)
 	}
-	if seen, err := s.Ledger().Seen(ctx, []string{"c"}); err != nil || !seen[0] {
+	if seen, err := s.Ledger().Seen(ctx, []string{"c"}); err != nil || !seen[0].Found {
 		t.Errorf("Seen after reopen = %v, %v", seen, err)
 	}
 	if dl, err := s.ListDeadLetters(ctx, 0); err != nil || len(dl) != 1 || dl[0].Reason != "bad" {
@@ -694,9 +694,9 @@ func TestPurgeLedger(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
 	l := s.Ledger()
-	must(t, l.Record(ctx, []string{"old1", "old2", "again"}, 100))
-	must(t, l.Record(ctx, []string{"new"}, 300))
-	must(t, l.Record(ctx, []string{"again"}, 400)) // recorded again later
+	must(t, l.Record(ctx, []string{"old1", "old2", "again"}, nil, 100))
+	must(t, l.Record(ctx, []string{"new"}, nil, 300))
+	must(t, l.Record(ctx, []string{"again"}, nil, 400)) // recorded again later
 	n, err := s.PurgeLedger(ctx, 200)
 	must(t, err)
 	if n != 2 {
@@ -704,7 +704,7 @@ func TestPurgeLedger(t *testing.T) {
 	}
 	seen, err := l.Seen(ctx, []string{"old1", "old2", "again", "new"})
 	must(t, err)
-	if !slices.Equal(seen, []bool{false, false, true, true}) {
+	if found := []bool{seen[0].Found, seen[1].Found, seen[2].Found, seen[3].Found}; !slices.Equal(found, []bool{false, false, true, true}) {
 		t.Errorf("Seen after purge = %v", seen)
 	}
 	n, err = s.PurgeLedger(ctx, 1000)
@@ -724,7 +724,7 @@ func TestPurgeLedgerManyChunks(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprint("e", i)
 	}
-	must(t, s.Ledger().Record(ctx, ids, 5))
+	must(t, s.Ledger().Record(ctx, ids, nil, 5))
 	n, err := s.PurgeLedger(ctx, 6)
 	must(t, err)
 	if n != len(ids) {
@@ -793,4 +793,33 @@ func TestConcurrentTimelineMarkers(t *testing.T) {
 
 func TestNotifySuite(t *testing.T) {
 	storetest.RunNotify(t, func(t *testing.T) storetest.NotifyStore { return newStore(t).Notify() })
+}
+
+func TestDeadLetterCodesAndReplayMarks(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	d := s.DeadLetters()
+	must(t, d.Put(ctx, []fanout.DeadLetter{
+		{Raw: []byte("x"), EventID: "e1", Reason: "target 2 is not the owner", Code: fanout.ReasonNotOwner, TS: 10},
+		{Raw: []byte("y"), EventID: "e2", Reason: "conflict", Code: fanout.ReasonIDConflict, TS: 20, Replayed: true},
+	}))
+	all, err := d.List(ctx)
+	must(t, err)
+	if len(all) != 2 || all[0].Code != fanout.ReasonIDConflict || all[0].Replayed || all[1].Code != fanout.ReasonNotOwner ||
+		all[1].Source == "" || all[0].Source == all[1].Source || string(all[1].Raw) != "x" {
+		t.Fatalf("List = %+v", all)
+	}
+	for range 2 { // marking twice changes nothing
+		must(t, d.MarkReplayed(ctx, []string{all[1].Source}))
+		again, err := d.List(ctx)
+		must(t, err)
+		if len(again) != 2 || again[0].Replayed || !again[1].Replayed || again[1].Code != fanout.ReasonNotOwner ||
+			string(again[1].Raw) != "x" || again[1].Reason != all[1].Reason || again[1].TS != 10 {
+			t.Fatalf("after MarkReplayed: %+v", again)
+		}
+	}
+	if err := d.MarkReplayed(ctx, []string{"nonsense"}); err == nil {
+		t.Error("MarkReplayed of a bad source: no error")
+	}
+	must(t, d.MarkReplayed(ctx, []string{"5-5"})) // gone: ignored
 }
