@@ -44,7 +44,7 @@ func phaseOf(id string) int {
 // readLog reads the deployment's events and dead-letter topics.
 func (d *deployment) readLog(ctx context.Context) logContents {
 	d.t.Helper()
-	cfg := kafkabus.Config{Brokers: []string{d.flag("--kafka")}, TopicPrefix: d.flag("--topic-prefix")}
+	cfg := kafkabus.Config{Brokers: strings.Split(d.flag("--kafka"), ","), TopicPrefix: d.flag("--topic-prefix")}
 	lc := logContents{byPhase: make([][]schema.Event, 4)}
 	seen := map[string]bool{}
 	err := kafkabus.ReadLog(ctx, cfg, cfg.EventsTopic(), func(r kafkabus.LogRecord) error {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fault-injection suite (faults/, docs/reliability.md): starts its own
 # Apache Kafka and Apache Cassandra (a 1-node, then a 3-node ring) with
-# scripts/services.sh under .cache/faults-run on ports 19092/19042, breaks
+# scripts/services.sh under .cache/faults-run on ports 19092/19042 (and, for
+# TestKafkaClusterBrokerLost, a 3-broker KRaft cluster on 19192-19197), breaks
 # them on purpose while real feedd processes work, compares every user's
 # feed with the state recomputed from the event log, and stops them.
 #

@@ -20,6 +20,10 @@
 # Environment (defaults):
 #   CASSANDRA_NODES=1   (or --nodes N)  Cassandra node count, node i on 127.0.0.i
 #   KAFKA_PORT=9092 KAFKA_CONTROLLER_PORT=9093
+#   KAFKA_NODES=1   Kafka broker count; N > 1 is a KRaft cluster of N combined broker+controller
+#                   nodes (node i: broker port KAFKA_PORT+i-1, controller port
+#                   KAFKA_CONTROLLER_PORT+i-1, default KAFKA_PORT+N), data in kafka-i,
+#                   internal topics replicated min(N,3) times, min.insync.replicas=2
 #   CASSANDRA_PORT=9042 CASSANDRA_STORAGE_PORT=7000 CASSANDRA_JMX_PORT=7199 (node i: +i-1)
 #   KAFKA_HEAP=512m CASSANDRA_HEAP=1G SERVICES_START_TIMEOUT=180 SERVICES_STOP_TIMEOUT=60
 #   SERVICES_CACHE=<repo>/.cache   MVN_ARGS="" (extra arguments for mvn)
@@ -37,7 +41,12 @@ LIBS=$CACHE/services
 RUN=${SERVICES_RUN:-$CACHE/run}
 
 KAFKA_PORT=${KAFKA_PORT:-9092}
-KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_NODES=${KAFKA_NODES:-1}
+if ((KAFKA_NODES == 1)); then
+  KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+else
+  KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + KAFKA_NODES))}
+fi
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
 CASSANDRA_PORT=${CASSANDRA_PORT:-9042}
 CASSANDRA_STORAGE_PORT=${CASSANDRA_STORAGE_PORT:-7000}
@@ -202,11 +211,15 @@ stop_dirs() {
 
 # ---------------------------------------------------------------- kafka
 
-kafka_dir() { echo "$RUN/kafka"; }
+# Node i of the Kafka cluster (1..KAFKA_NODES); one node keeps the old layout.
+kafka_dir() { if ((KAFKA_NODES == 1)); then echo "$RUN/kafka"; else echo "$RUN/kafka-${1:-1}"; fi; }
+kafka_dirs() { local i; for ((i = 1; i <= KAFKA_NODES; i++)); do kafka_dir "$i"; done; }
+kafka_port() { echo $((KAFKA_PORT + ${1:-1} - 1)); }
+kafka_cport() { echo $((KAFKA_CONTROLLER_PORT + ${1:-1} - 1)); }
 
 kafka_java() {
   local dir home
-  dir=$(kafka_dir); home=$(kafka_home)
+  dir=$(kafka_dir "$1"); home=$(kafka_home)
   printf '%s\n' java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
@@ -217,15 +230,18 @@ kafka_java() {
 }
 
 kafka_config() {
-  local dir=$1
+  local i=$1 dir voters="" j rf=1 isr=1
+  dir=$(kafka_dir "$i")
+  for ((j = 1; j <= KAFKA_NODES; j++)); do voters+="${voters:+,}$j@127.0.0.1:$(kafka_cport "$j")"; done
+  if ((KAFKA_NODES > 1)); then rf=$((KAFKA_NODES < 3 ? KAFKA_NODES : 3)); isr=$((rf - 1)); fi
   mkdir -p "$dir/config" "$dir/data" "$dir/logs" "$dir/tmp"
   cat >"$dir/config/server.properties" <<EOF
 # Written by scripts/services.sh; edits are overwritten on start.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i"),CONTROLLER://127.0.0.1:$(kafka_cport "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -234,15 +250,15 @@ num.network.threads=2
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 share.coordinator.state.topic.num.partitions=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
@@ -284,37 +300,62 @@ Configuration:
 EOF
 }
 
+# start_kafka: every node of the cluster; the nodes are launched before any
+# is waited for, since a KRaft node is ready only once a quorum is up.
 start_kafka() {
-  local dir home
-  dir=$(kafka_dir); home=$(kafka_home)
+  local i
+  for ((i = 1; i <= KAFKA_NODES; i++)); do launch_kafka_node "$i"; done
+  for ((i = 1; i <= KAFKA_NODES; i++)); do wait_kafka_node "$i"; done
+}
+
+start_kafka_one() {
+  ((KAFKA_NODES > 1 && $1 >= 1 && $1 <= KAFKA_NODES)) || die "kafka-$1: KAFKA_NODES=$KAFKA_NODES has nodes 1..$KAFKA_NODES"
+  launch_kafka_node "$1"
+  wait_kafka_node "$1"
+}
+
+stop_kafka_one() { stop_dirs "$(kafka_dir "$1")"; }
+
+wait_kafka_node() {
+  local dir name=kafka
+  dir=$(kafka_dir "$1")
+  ((KAFKA_NODES == 1)) || name=kafka-$1
+  was_ready "$dir" && return 0
+  wait_ready "$name" "$dir" "$dir/logs/server.log" "Kafka Server started" 127.0.0.1 "$(kafka_port "$1")" require-log
+}
+
+launch_kafka_node() {
+  local i=$1 dir home port cport name=kafka
+  dir=$(kafka_dir "$i"); home=$(kafka_home); port=$(kafka_port "$i"); cport=$(kafka_cport "$i")
+  ((KAFKA_NODES == 1)) || name=kafka-$i
   if alive "$dir"; then
-    if was_ready "$dir" && port_open 127.0.0.1 "$KAFKA_PORT"; then
-      say "kafka already running and ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$dir/pid"))"
-      return 0
+    if was_ready "$dir" && port_open 127.0.0.1 "$port"; then
+      say "$name already running and ready on 127.0.0.1:$port (pid $(cat "$dir/pid"))"
+    else
+      say "$name already running (pid $(cat "$dir/pid")), waiting until ready"
     fi
-    say "kafka already running (pid $(cat "$dir/pid")), waiting until ready"
-    wait_ready kafka "$dir" "$dir/logs/server.log" "Kafka Server started" 127.0.0.1 "$KAFKA_PORT" require-log
     return 0
   fi
   need_jars "$home" kafka
   local p
-  for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+  for p in "$port" "$cport"; do
     port_open 127.0.0.1 "$p" && die "port 127.0.0.1:$p is taken by another process (see: ss -ltnp 'sport = :$p')"
   done
-  kafka_config "$dir"
+  kafka_config "$i"
   rotate_logs "$dir"
   local -a java
-  mapfile -t java < <(kafka_java)
+  mapfile -t java < <(kafka_java "$i")
+  # One cluster id for all nodes: the first node's.
+  local cid=$(kafka_dir 1)/cluster.id
   if [[ ! -f $dir/data/meta.properties ]]; then
-    [[ -s $dir/cluster.id ]] || "${java[@]}" kafka.tools.StorageTool random-uuid >"$dir/cluster.id" 2>"$dir/logs/format.log"
-    say "kafka: formatting storage (cluster id $(cat "$dir/cluster.id"))"
-    "${java[@]}" kafka.tools.StorageTool format -t "$(cat "$dir/cluster.id")" \
+    [[ -s $cid ]] || "${java[@]}" kafka.tools.StorageTool random-uuid >"$cid" 2>"$dir/logs/format.log"
+    say "$name: formatting storage (cluster id $(cat "$cid"))"
+    "${java[@]}" kafka.tools.StorageTool format -t "$(cat "$cid")" \
       -c "$dir/config/server.properties" -g >>"$dir/logs/format.log" 2>&1 ||
-      { show_tail "$dir/logs/format.log"; die "kafka storage format failed"; }
+      { show_tail "$dir/logs/format.log"; die "$name storage format failed"; }
   fi
-  say "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
+  say "starting $name $KAFKA_VERSION on 127.0.0.1:$port (controller $cport)"
   launch "$dir" "${java[@]}" "-Dlenta.service.dir=$dir" kafka.Kafka "$dir/config/server.properties"
-  wait_ready kafka "$dir" "$dir/logs/server.log" "Kafka Server started" 127.0.0.1 "$KAFKA_PORT" require-log
 }
 
 # ---------------------------------------------------------------- cassandra
@@ -564,7 +605,11 @@ stop_cassandra() {
   stop_dirs "${dirs[@]}"
 }
 
-stop_kafka() { stop_dirs "$(kafka_dir)"; }
+stop_kafka() {
+  local -a dirs
+  mapfile -t dirs < <(kafka_dirs)
+  stop_dirs "${dirs[@]}"
+}
 
 # nodes_of_cluster: the node count of the cluster in $RUN
 nodes_of_cluster() {
@@ -587,8 +632,9 @@ kill_one() {
   local name=$1 sig=${2:-KILL} dir pid t0=$SECONDS
   case $name in
     kafka) dir=$(kafka_dir) ;;
+    kafka-[1-9]) dir=$(kafka_dir "${name#kafka-}") ;;
     cassandra-[1-9]) dir=$(cass_dir "${name#cassandra-}") ;;
-    *) die "kill: unknown server '$name' (kafka, cassandra-N)" ;;
+    *) die "kill: unknown server '$name' (kafka, kafka-N, cassandra-N)" ;;
   esac
   [[ $sig =~ ^[A-Z0-9]+$ ]] || die "kill: signal '$sig' (e.g. KILL, TERM, STOP, CONT)"
   alive "$dir" || die "kill: $name is not running"
@@ -607,17 +653,21 @@ kill_one() {
 
 status() {
   local down=0 dir pid ip i
-  dir=$(kafka_dir)
-  if alive "$dir"; then
-    pid=$(cat "$dir/pid")
-    if port_open 127.0.0.1 "$KAFKA_PORT"; then
-      say "kafka        running  pid $pid  127.0.0.1:$KAFKA_PORT  ready"
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    dir=$(kafka_dir "$i"); local name=kafka port
+    ((KAFKA_NODES == 1)) || name=kafka-$i
+    port=$(kafka_port "$i")
+    if alive "$dir"; then
+      pid=$(cat "$dir/pid")
+      if port_open 127.0.0.1 "$port"; then
+        say "$(printf '%-12s' "$name") running  pid $pid  127.0.0.1:$port  ready"
+      else
+        say "$(printf '%-12s' "$name") running  pid $pid  127.0.0.1:$port  NOT accepting"; down=1
+      fi
     else
-      say "kafka        running  pid $pid  127.0.0.1:$KAFKA_PORT  NOT accepting"; down=1
+      say "$(printf '%-12s' "$name") stopped"; down=1
     fi
-  else
-    say "kafka        stopped"; down=1
-  fi
+  done
   local -a dirs
   mapfile -t dirs < <(cass_dirs)
   if ((${#dirs[@]} == 0)); then
@@ -643,6 +693,7 @@ logs() {
   local name=${1:-cassandra} lines=${2:-100}
   case $name in
     kafka) tail -n "$lines" "$(kafka_dir)/logs/server.log" ;;
+    kafka-[1-9]) tail -n "$lines" "$(kafka_dir "${name#kafka-}")/logs/server.log" ;;
     cassandra) tail -n "$lines" "$(cass_dir 1)/logs/system.log" ;;
     cassandra-[0-9] | cassandra[0-9]) tail -n "$lines" "$(cass_dir "${name##*[a-z-]}")/logs/system.log" ;;
     *) die "unknown service '$name' (kafka, cassandra, cassandra-N)" ;;
@@ -662,8 +713,8 @@ nodetool() {
 print_env() {
   local i sep=""
   cat <<EOF
-KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
-CASSANDRA_HOSTS=$(for ((i = 1; i <= CASSANDRA_NODES; i++)); do printf '%s' "${sep}127.0.0.$i"; sep=,; done)
+KAFKA_BROKERS=$(for ((i = 1; i <= KAFKA_NODES; i++)); do printf '%s' "${sep}127.0.0.1:$(kafka_port "$i")"; sep=,; done)
+CASSANDRA_HOSTS=$(sep=""; for ((i = 1; i <= CASSANDRA_NODES; i++)); do printf '%s' "${sep}127.0.0.$i"; sep=,; done)
 CASSANDRA_PORT=$CASSANDRA_PORT
 EOF
 }
@@ -675,6 +726,7 @@ targets() {
     all) printf '%s\n' kafka cassandra ;;
     kafka | cassandra) echo "$1" ;;
     cassandra-[1-9]) echo "cassandra_one ${1#cassandra-}" ;;
+    kafka-[1-9]) echo "kafka_one ${1#kafka-}" ;;
     *) die "unknown service '$1' (kafka, cassandra, cassandra-N, all)" ;;
   esac
 }
@@ -702,7 +754,7 @@ main() {
       ;;
   esac
   case $cmd:${1:-} in
-    fetch:cassandra-* | up:cassandra-* | restart:cassandra-* | wipe:cassandra-*)
+    fetch:cassandra-* | up:cassandra-* | restart:cassandra-* | wipe:cassandra-* | fetch:kafka-* | up:kafka-* | restart:kafka-* | wipe:kafka-*)
       die "$cmd works on whole services (kafka, cassandra, all); start, stop and kill take one node (cassandra-N)" ;;
   esac
   case $cmd in
@@ -719,7 +771,7 @@ main() {
     wipe)
       for t in $(targets "${1:-all}"); do
         "stop_$t"
-        if [[ $t == kafka ]]; then rm -rf "$(kafka_dir)"; else
+        if [[ $t == kafka ]]; then rm -rf $(kafka_dirs); else
           local d
           for d in $(cass_dirs); do rm -rf "$d"; done
           rm -f "$RUN/cassandra.nodes"

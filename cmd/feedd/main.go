@@ -40,6 +40,7 @@ type options struct {
 	topicPrefix    string
 	consistency    string
 	replication    int
+	kafkaRepl      int
 	partitions     int
 	group          string
 	largeThreshold int64
@@ -68,6 +69,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.topicPrefix, "topic-prefix", "lenta.", "Kafka topic name prefix")
 	fs.StringVar(&o.consistency, "consistency", "LOCAL_QUORUM", "Cassandra consistency: LOCAL_QUORUM, QUORUM or ONE")
 	fs.IntVar(&o.replication, "replication", 1, "Cassandra replication factor when feedd creates the keyspace")
+	fs.IntVar(&o.kafkaRepl, "kafka-replication", 1, "Kafka topic replication factor when feedd creates the topics (3 or more also sets min.insync.replicas=2)")
 	fs.IntVar(&o.partitions, "partitions", 0, "event partitions (default: 4 embedded, 12 on Kafka)")
 	fs.StringVar(&o.group, "group", "lenta-fanout", "Kafka consumer group of the fan-out workers")
 	fs.Int64Var(&o.largeThreshold, "large-threshold", fanout.DefaultLargeThreshold, "authors with more friends+followers are merged at read time")
@@ -93,6 +95,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.largeThreshold < 1 || o.timelineCap < 1 || o.maxAge <= 0 || o.batchMax < 1 || o.partitions < 0 {
 		return o, errors.New("--large-threshold, --timeline-cap, --timeline-max-age and --batch must be positive")
+	}
+	if o.kafkaRepl < 1 || o.kafkaRepl > 32767 {
+		return o, errors.New("--kafka-replication must be 1..32767")
 	}
 	if _, err := parseRoles(o.role); err != nil {
 		return o, err

@@ -35,7 +35,7 @@ func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, l
 		parts = 12
 	}
 	kcfg := kafkabus.Config{Brokers: splitHosts(o.kafka), TopicPrefix: o.topicPrefix, Partitions: int32(parts),
-		Group: o.group, BatchMax: o.batchMax, ClientID: "feedd"}
+		ReplicationFactor: int16(o.kafkaRepl), Group: o.group, BatchMax: o.batchMax, ClientID: "feedd"}
 	setupCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if o.migrate {
