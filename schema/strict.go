@@ -16,8 +16,10 @@ import (
 // The strict contract of the batch decoders (outside input, POST
 // /v1/events), the same in JSON and msgpack and with the same messages:
 //
-//   - key names match exactly: an unknown or miscased key is refused,
-//     naming the key and, for a miscased one, the key it resembles;
+//   - key names match exactly: a key that differs from a known one only
+//     in case is refused, naming both (encoding/json would read it, msgpack
+//     would drop it); other unknown keys are ignored, as docs/events.md
+//     promises for keys a later version adds;
 //   - a key appears at most once per event;
 //   - every string, key or value, is valid UTF-8.
 //
@@ -49,12 +51,14 @@ func (k *keyChecker) check(key string) string {
 		return "invalid UTF-8 in a key"
 	}
 	if !fields[key] {
+		// A key the contract knows in another case is a mistake, never a
+		// later version's key: refused. Any other unknown key is ignored
+		// (docs/events.md: a later version may add keys).
 		for f := range fields {
 			if strings.EqualFold(f, key) {
 				return fmt.Sprintf("unknown field %q (did you mean %q?)", key, f)
 			}
 		}
-		return fmt.Sprintf("unknown field %q", key)
 	}
 	if k.seen[key] {
 		return fmt.Sprintf("duplicate field %q", key)
