@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -192,14 +191,11 @@ func strictMsgpackEvent(dec *msgpack.Decoder, i int) error {
 		if why := k.check(key); why != "" {
 			return refuse(i, why)
 		}
-		v, err := dec.DecodeInterfaceLoose()
+		ok, err := validMsgpackStrings(dec)
 		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
 			return malformed("msgpack: %v", err)
 		}
-		if !validStrings(v) {
+		if !ok {
 			return refuse(i, invalidUTF8In(key))
 		}
 	}
@@ -208,30 +204,39 @@ func strictMsgpackEvent(dec *msgpack.Decoder, i int) error {
 
 func isMsgpackStr(c byte) bool { return c&0xe0 == 0xa0 || c == 0xd9 || c == 0xda || c == 0xdb }
 
-// validStrings reports whether every string in v (a decoded msgpack value,
-// nested at most MaxDepth deep) is valid UTF-8.
-func validStrings(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return utf8.ValidString(v)
-	case []any:
-		for _, e := range v {
-			if !validStrings(e) {
-				return false
-			}
-		}
-	case map[string]any:
-		for k, e := range v {
-			if !utf8.ValidString(k) || !validStrings(e) {
-				return false
-			}
-		}
-	case map[any]any:
-		for k, e := range v {
-			if !validStrings(k) || !validStrings(e) {
-				return false
-			}
-		}
+// validMsgpackStrings reads the next value and reports whether every
+// string in it (map keys included) is valid UTF-8. Other values, ext types
+// unknown to the decoder included, are skipped unread; scanMsgpack has
+// bounded the nesting.
+func validMsgpackStrings(dec *msgpack.Decoder) (bool, error) {
+	c, err := dec.PeekCode()
+	if err != nil {
+		return false, err
 	}
-	return true
+	switch {
+	case isMsgpackStr(c):
+		s, err := dec.DecodeString()
+		return err == nil && utf8.ValidString(s), err
+	case isMsgpackArray(c), isMsgpackMap(c):
+		var n int
+		if isMsgpackArray(c) {
+			n, err = dec.DecodeArrayLen()
+		} else {
+			n, err = dec.DecodeMapLen()
+			n *= 2
+		}
+		if err != nil {
+			return false, err
+		}
+		valid := true
+		for range n {
+			ok, err := validMsgpackStrings(dec)
+			if err != nil {
+				return false, err
+			}
+			valid = valid && ok
+		}
+		return valid, nil
+	}
+	return true, dec.Skip()
 }

@@ -161,3 +161,14 @@ func TestStrictJSONOnly(t *testing.T) {
 		})
 	}
 }
+
+// An unknown key's value may be any msgpack, an ext type the decoder does
+// not know included: it is skipped, not decoded (forward compatibility).
+func TestStrictMsgpackSkipsUnknownValues(t *testing.T) {
+	b := encodeMsgpack(t, [][]kv{base()})
+	b[0]++                                                             // one more entry
+	b = append(b, 0xa1, 'z', 0x92, 0xd4, 0x05, 0x01, 0xc4, 0x01, 0xff) // "z": [fixext1 type 5, bin 0xff]
+	if _, err := DecodeMsgpackBatch(b); err != nil {
+		t.Fatal(err)
+	}
+}
