@@ -577,7 +577,8 @@ func (b *badEnv) cases(t *testing.T) []badCase {
 	add("events/target negative", "POST", PathEvents, js(), biJSONEvent(t, biEvent("o1", "target", -8)...), 400, codeInvalidEvent, "target")
 	add("events/contract version 2", "POST", PathEvents, js(), biJSONEvent(t, biEvent("o1", "v", 2)...), 400, codeInvalidEvent, "contract version 2")
 	add("events/ts in seconds", "POST", PathEvents, js(), biJSONEvent(t, biOverride("o1", "ts", testTS/1000)...), 400, codeInvalidEvent, "unix milliseconds")
-	add("events/text not UTF-8 (msgpack)", "POST", PathEvents, mp(), biMsgpackMap(t, biOverride("o1", "text", "\xff\xfe")...), 400, codeInvalidEvent, "UTF-8")
+	add("events/text not UTF-8 (msgpack)", "POST", PathEvents, mp(), biMsgpackMap(t, biOverride("o1", "text", "\xff\xfe")...), 400, codeMalformed, `invalid UTF-8 in field "text"`)
+	add("events/text not UTF-8 (json)", "POST", PathEvents, js(), []byte("{\"id\":\"o1\",\"type\":\"post\",\"actor\":7,\"ts\":1699999999000,\"text\":\"\xff\xfe\"}"), 400, codeMalformed, `invalid UTF-8 in field "text"`)
 	add("events/msgpack as someone else", "POST", PathEvents, mp(),
 		biMsgpackMap(t, biOverride("o1", "actor", 8)...), 403, codeForbidden, "user 8")
 	add("events/msgpack error body when asked for msgpack", "POST", PathEvents, mp("Accept", ContentTypeMsgpack), []byte{0x90}, 400, codeMalformed, "empty array")

@@ -66,12 +66,18 @@ func UnmarshalMsgpack(b []byte) (Event, error) {
 }
 
 // DecodeMsgpackBatch decodes a msgpack body that holds one event (a map) or
-// an array of events.
+// an array of events, under the same strict contract as DecodeJSONBatch.
 func DecodeMsgpackBatch(b []byte) ([]Event, error) {
 	if len(b) == 0 {
 		return nil, malformed("empty body")
 	}
 	if isMsgpackMap(b[0]) {
+		if _, err := scanMsgpack(b); err != nil {
+			return nil, err
+		}
+		if err := strictMsgpack(b); err != nil {
+			return nil, err
+		}
 		ev, err := UnmarshalMsgpack(b)
 		if err != nil {
 			return nil, err
@@ -82,6 +88,9 @@ func DecodeMsgpackBatch(b []byte) ([]Event, error) {
 		return nil, malformed("msgpack body must be an event map or an array of them")
 	}
 	if _, err := scanMsgpack(b); err != nil {
+		return nil, err
+	}
+	if err := strictMsgpack(b); err != nil {
 		return nil, err
 	}
 	r := bytes.NewReader(b)
@@ -116,14 +125,18 @@ func DecodeMsgpackBatch(b []byte) ([]Event, error) {
 }
 
 // DecodeJSONBatch decodes a JSON body that holds one event (an object) or an
-// array of events. Values of the wrong JSON type are refused; unknown keys
-// are ignored for forward compatibility.
+// array of events. Values of the wrong JSON type are refused, and so is
+// whatever breaks the strict contract (strict.go): unknown, miscased or
+// duplicate keys, invalid UTF-8.
 func DecodeJSONBatch(b []byte) ([]Event, error) {
 	b = bytes.TrimLeft(b, " \t\r\n")
 	if len(b) == 0 {
 		return nil, malformed("empty body")
 	}
 	if err := checkJSONDepth(b); err != nil {
+		return nil, err
+	}
+	if err := strictJSON(b); err != nil {
 		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -42,6 +42,50 @@ func TestPolicyRefuses(t *testing.T) {
 		{"::ffff:10.0.0.1", false, true}, // IPv4-mapped
 		{"64:ff9b::a00:1", false, true},  // NAT64 of 10.0.0.1
 		{"255.255.255.255", false, true},
+		// Issue 11: every special-purpose, reserved or deprecated form.
+		{"1.1.1.1", false, false},
+		{"2606:4700:4700::1111", false, false},
+		{"64:ff9b::808:808", false, false},                    // NAT64 of public 8.8.8.8
+		{"::127.0.0.1", false, true},                          // IPv4-compatible (deprecated) embedding loopback
+		{"::127.0.0.1", true, true},                           // still refused when loopback is allowed: not loopback, deprecated
+		{"::8.8.8.8", false, true},                            // IPv4-compatible embedding a public address
+		{"::ffff:127.0.0.1", false, true},                     // IPv4-mapped loopback
+		{"::ffff:100.64.0.1", false, true},                    // IPv4-mapped CGNAT
+		{"::ffff:169.254.169.254", false, true},               // IPv4-mapped metadata
+		{"::ffff:8.8.8.8", false, false},                      // IPv4-mapped public
+		{"::ffff:0:a00:1", false, true},                       // IPv4-translated (SIIT)
+		{"64:ff9b::7f00:1", false, true},                      // NAT64 of loopback
+		{"64:ff9b::a9fe:a9fe", false, true},                   // NAT64 of metadata
+		{"64:ff9b:1::808:808", false, true},                   // local-use NAT64
+		{"2002:7f00:1::1", false, true},                       // 6to4 of 127.0.0.1
+		{"2002:808:808::1", false, true},                      // 6to4 (deprecated) even of a public address
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", false, true}, // Teredo
+		{"2001:2::1", false, true},                            // benchmarking
+		{"2001:db8::1", false, true},                          // documentation
+		{"3fff::1", false, true},                              // documentation (RFC 9637)
+		{"100::1", false, true},                               // discard-only
+		{"fc00::1", false, true},                              // unique-local
+		{"fec0::1", false, true},                              // site-local (deprecated)
+		{"ff02::1", false, true},                              // multicast
+		{"ff05::1:3", false, true},                            // site-local multicast
+		{"fe80::1%eth0", false, true},                         // zoned link-local
+		{"2a00:1450:4001::200e%eth0", false, true},            // any zoned address
+		{"5f00::1", false, true},                              // SRv6 SIDs
+		{"100.64.0.1", false, true},                           // CGNAT
+		{"100.127.255.254", false, true},                      // CGNAT end
+		{"100.128.0.1", false, false},                         // just past CGNAT
+		{"192.0.0.8", false, true},                            // IETF protocol assignments
+		{"192.0.2.1", false, true},                            // TEST-NET-1
+		{"198.18.0.1", false, true},                           // benchmarking
+		{"198.19.255.255", false, true},                       // benchmarking end
+		{"198.51.100.7", false, true},                         // TEST-NET-2
+		{"203.0.113.9", false, true},                          // TEST-NET-3
+		{"192.88.99.1", false, true},                          // 6to4 relay anycast (deprecated)
+		{"192.31.196.1", false, true},                         // AS112
+		{"192.175.48.1", false, true},                         // AS112
+		{"240.0.0.1", false, true},                            // reserved
+		{"0.1.2.3", false, true},                              // "this network"
+		{"239.255.255.250", false, true},                      // multicast
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip, func(t *testing.T) {
@@ -100,6 +144,14 @@ func TestCheckEndpointAtSubscribe(t *testing.T) {
 		{"https://mixed.example/x", false},
 		{"https://10.0.0.1/x", false},
 		{"https://[::1]/x", false},
+		{"https://[::127.0.0.1]/x", false},
+		{"https://[::ffff:127.0.0.1]/x", false},
+		{"https://[::ffff:7f00:1]/x", false},
+		{"https://[64:ff9b::7f00:1]/x", false},
+		{"https://[2002:7f00:1::1]/x", false},
+		{"https://[fd00:ec2::254]/x", false},
+		{"https://[2606:4700:4700::1111]/x", true},
+		{"https://100.64.0.1/x", false},
 		{"https://169.254.169.254/x", false},
 		{"https://nowhere.example/x", false},
 		{"https://user:pw@push.example/x", false},
@@ -251,4 +303,31 @@ func BenchmarkSend(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pushes/s")
+}
+
+// The dial-time check (Control, with the socket's final address) refuses
+// the same forms as subscribe, so a name resolving to one is refused
+// before connect(2).
+func TestControlRefusesSpecialForms(t *testing.T) {
+	g := &guard{policy: Policy{}}
+	for _, addr := range []string{
+		"[::127.0.0.1]:443", "[::ffff:127.0.0.1]:443", "[64:ff9b::a00:1]:443",
+		"[2002:a00:1::1]:443", "[2001:0:4136:e378:8000:63bf:3fff:fdd2]:443",
+		"100.64.0.1:443", "[fe80::1%lo]:443", "[fc00::1]:443", "198.18.0.1:443",
+	} {
+		if err := g.control("tcp", addr, nil); !errors.Is(err, notify.ErrRefused) {
+			t.Errorf("control(%s) = %v, want ErrRefused", addr, err)
+		}
+	}
+	for _, addr := range []string{"8.8.8.8:443", "[2606:4700:4700::1111]:443", "[64:ff9b::808:808]:443"} {
+		if err := g.control("tcp", addr, nil); err != nil {
+			t.Errorf("control(%s) = %v, want nil", addr, err)
+		}
+	}
+	// A name resolving to an IPv4-compatible loopback is refused at dial time.
+	tr := newTestTransport(t, Policy{}, fakeResolver(map[string][]string{"sneaky.example": {"::127.0.0.1"}}, nil))
+	_, err := tr.Send(t.Context(), testSub(t, "https://sneaky.example/x"), &notify.Message{Payload: []byte("{}"), TTL: time.Minute})
+	if !errors.Is(err, notify.ErrRefused) {
+		t.Fatalf("Send to ::127.0.0.1 = %v, want ErrRefused", err)
+	}
 }
