@@ -53,6 +53,7 @@ type options struct {
 	rankingConfig  string
 	push           pushOptions
 	limits         httpLimits
+	minFreeDisk    diskSize
 }
 
 func parseFlags(args []string) (options, error) {
@@ -80,6 +81,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.rankingConfig, "ranking-config", "", "JSON file of ranking weights (docs/ranking.md); unset: the defaults")
 	addPushFlags(fs, &o.push)
 	addLimitFlags(fs, &o.limits)
+	addDiskFlags(fs, &o.minFreeDisk)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
