@@ -15,7 +15,9 @@ require (
 	golang.org/x/time v0.16.0
 )
 
-require golang.org/x/sync v0.23.0 // indirect
+require golang.org/x/sync v0.23.0
+
+require github.com/dustin/go-humanize v1.1.0
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
@@ -71,7 +73,7 @@ require (
 	golang.org/x/exp v0.0.0-20230626212559-97b1e661b5df // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.48.0
 	golang.org/x/text v0.42.0 // indirect
 	gonum.org/v1/plot v0.17.0
 	google.golang.org/protobuf v1.36.12 // indirect

@@ -19,6 +19,9 @@ const (
 	Failing
 	// Stopped: the part is not running; always unhealthy.
 	Stopped
+	// Down: the part runs but cannot do its job until something outside
+	// changes (a full disk); unhealthy at once, with no bound to wait out.
+	Down
 )
 
 func (s State) String() string {
@@ -29,6 +32,8 @@ func (s State) String() string {
 		return "failing"
 	case Stopped:
 		return "stopped"
+	case Down:
+		return "down"
 	}
 	return fmt.Sprintf("State(%d)", int(s))
 }
@@ -93,6 +98,10 @@ func (p *Part) Failing(err error) { p.set(Failing, err) }
 // Stopped reports the part is not running (err may be nil: a clean stop).
 func (p *Part) Stopped(err error) { p.set(Stopped, err) }
 
+// Down reports that the part cannot do its job until something outside
+// changes; the process is unhealthy at once.
+func (p *Part) Down(err error) { p.set(Down, err) }
+
 func (p *Part) set(s State, err error) {
 	r := p.r
 	r.mu.Lock()
@@ -125,7 +134,7 @@ func (r *Registry) Check(context.Context) error {
 	now := r.now()
 	var bad []string
 	for n, s := range snap {
-		if s.State == Stopped || (s.State == Failing && now.Sub(s.Since) >= r.bound) {
+		if s.State == Stopped || s.State == Down || (s.State == Failing && now.Sub(s.Since) >= r.bound) {
 			bad = append(bad, n)
 		}
 	}
@@ -179,6 +188,17 @@ func (e *UnhealthyError) HealthParts() any {
 // by timeout) and reports OK or Failing to part, until ctx ends (then it
 // returns nil). The caller owns the loop: run it under a supervisor.
 func Probe(part *Part, interval, timeout time.Duration, check func(context.Context) error) func(context.Context) error {
+	return probe(part.Failing, part, interval, timeout, check)
+}
+
+// ProbeDown is Probe for a check whose failure is a state rather than a
+// retry (a full disk): a failing check reports the part Down, unhealthy at
+// once.
+func ProbeDown(part *Part, interval, timeout time.Duration, check func(context.Context) error) func(context.Context) error {
+	return probe(part.Down, part, interval, timeout, check)
+}
+
+func probe(failed func(error), part *Part, interval, timeout time.Duration, check func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := time.NewTicker(interval)
 		defer t.Stop()
@@ -190,7 +210,7 @@ func Probe(part *Part, interval, timeout time.Duration, check func(context.Conte
 				return nil
 			}
 			if err != nil {
-				part.Failing(err)
+				failed(err)
 			} else {
 				part.OK()
 			}

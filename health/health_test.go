@@ -27,6 +27,7 @@ func TestCheck(t *testing.T) {
 		{"failing at the bound", func(a, b *Part) { a.Failing(boom) }, 10 * time.Second, []string{"a"}, "unhealthy: a: boom"},
 		{"recovered", func(a, b *Part) { a.Failing(boom); a.OK() }, time.Hour, nil, ""},
 		{"stopped at once", func(a, b *Part) { b.Stopped(nil) }, 0, []string{"b"}, "unhealthy: b: stopped"},
+		{"down at once", func(a, b *Part) { b.Down(boom) }, 0, []string{"b"}, "unhealthy: b: boom"},
 		{"both", func(a, b *Part) { a.Failing(boom); b.Stopped(boom) }, time.Minute, []string{"a", "b"}, "unhealthy: a: boom; b: boom"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -73,6 +73,9 @@ func (s *Server) postEvents(ctx *fasthttp.RequestCtx, f format) {
 		return
 	}
 	if err := s.cfg.Publisher.Publish(s.base, evs); err != nil {
+		if s.failNoSpace(ctx, f, err) {
+			return
+		}
 		level := slog.LevelWarn
 		if errors.Is(err, context.Canceled) {
 			level = slog.LevelInfo // shutting down

@@ -62,5 +62,6 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 		close:  st.Close,
 	}
 	b.setLag(func() float64 { return float64(evlog.Lag()) })
+	guardDisk(b, o.data, o.minFreeDisk, log)
 	return b, nil
 }

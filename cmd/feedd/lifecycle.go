@@ -42,6 +42,12 @@ func (lc *lifecycle) probe(name string, check func(context.Context) error) {
 	lc.group.Add(name, health.Probe(lc.health.Part(name), time.Second, 2*time.Second, check))
 }
 
+// probeDown adds a part like probe whose failure makes /healthz 503 at
+// once: for states that do not pass by retrying (a full disk).
+func (lc *lifecycle) probeDown(name string, check func(context.Context) error) {
+	lc.group.Add(name, health.ProbeDown(lc.health.Part(name), time.Second, 2*time.Second, check))
+}
+
 // healthObserver tells the "fanout" part whether batches apply or retry.
 type healthObserver struct {
 	fanout.Observer

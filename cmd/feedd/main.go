@@ -55,6 +55,7 @@ type options struct {
 	push           pushOptions
 	limits         httpLimits
 	life           lifecycleOptions
+	minFreeDisk    diskSize
 }
 
 func parseFlags(args []string) (options, error) {
@@ -84,6 +85,7 @@ func parseFlags(args []string) (options, error) {
 	addPushFlags(fs, &o.push)
 	addLimitFlags(fs, &o.limits)
 	addLifecycleFlags(fs, &o.life)
+	addDiskFlags(fs, &o.minFreeDisk)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -170,6 +172,9 @@ type backend struct {
 	health  func(ctx context.Context) error
 	// busHealth, if set, checks the bus (its topics) for the "bus" part.
 	busHealth func(ctx context.Context) error
+	// diskHealth, if set, checks the data folder's free space for the
+	// "disk" part (embedded).
+	diskHealth func(ctx context.Context) error
 	// unavailable classifies store errors a retry may fix (nil: none).
 	unavailable func(error) bool
 	close       func() error
@@ -281,6 +286,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	lc.probe("store", b.health)
 	if b.busHealth != nil {
 		lc.probe("bus", b.busHealth)
+	}
+	if b.diskHealth != nil {
+		lc.probeDown("disk", b.diskHealth)
 	}
 	if err := lc.group.Run(ctx); err != nil {
 		return err
