@@ -114,6 +114,7 @@ type Rejection struct {
 	Index   int
 	EventID string
 	Reason  string
+	Err     error // the cause when it is a sentinel (ErrNotVisible), else nil
 }
 
 // Result is what one Apply did.
@@ -125,9 +126,14 @@ type Result struct {
 }
 
 // errReject marks a per-event refusal inside the engine.
-type rejectError struct{ reason string }
+type rejectError struct {
+	reason string
+	err    error // optional sentinel cause
+}
 
 func (r *rejectError) Error() string { return r.reason }
+
+func (r *rejectError) Unwrap() error { return r.err }
 
 func reject(format string, args ...any) error {
 	return &rejectError{reason: fmt.Sprintf(format, args...)}
@@ -187,7 +193,7 @@ func (e *Engine) Apply(ctx context.Context, evs []schema.Event) (Result, error) 
 			if !errors.As(err, &rj) {
 				return res, fmt.Errorf("apply %s %q: %w", ev.Type, ev.ID, err)
 			}
-			res.Rejected = append(res.Rejected, Rejection{Index: i, EventID: ev.ID, Reason: rj.reason})
+			res.Rejected = append(res.Rejected, Rejection{Index: i, EventID: ev.ID, Reason: rj.reason, Err: rj.err})
 		} else {
 			res.Applied++
 		}
@@ -420,6 +426,9 @@ func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
 	obj := objs[0]
 	if obj.Exists() && obj.Author != ev.Target {
 		return reject("target %d is not the owner of object %q (owner %d)", ev.Target, ev.Object, obj.Author)
+	}
+	if err := e.checkMarkVisible(ctx, ev, &obj); err != nil {
+		return err
 	}
 	cur, err := e.objects.SetMark(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
 		On: true, Stamp: ev.Stamp()})
