@@ -18,7 +18,7 @@ func derivedViewsFollowVisibility(t *testing.T, args []string) {
 	f := startFeedd(t, args...)
 	now := time.Now().UnixMilli()
 	const anna, boris, vera = 1, 2, 3 // anna–boris and boris–vera are friends
-	short := now + 6000               // l2's planned end
+	short := now + 20_000             // l2 ends 20 s from now: after the first checks even on a loaded machine
 	n := 0
 	at := func(e ev) ev { n++; e["ts"] = now - 60_000 + int64(n)*100; return e }
 	graphEvs := []ev{
