@@ -114,7 +114,6 @@ type Rejection struct {
 	Index   int
 	EventID string
 	Reason  string
-	Err     error // the cause when it is a sentinel (ErrNotVisible), else nil
 }
 
 // Result is what one Apply did.
@@ -126,14 +125,9 @@ type Result struct {
 }
 
 // errReject marks a per-event refusal inside the engine.
-type rejectError struct {
-	reason string
-	err    error // optional sentinel cause
-}
+type rejectError struct{ reason string }
 
 func (r *rejectError) Error() string { return r.reason }
-
-func (r *rejectError) Unwrap() error { return r.err }
 
 func reject(format string, args ...any) error {
 	return &rejectError{reason: fmt.Sprintf(format, args...)}
@@ -193,7 +187,7 @@ func (e *Engine) Apply(ctx context.Context, evs []schema.Event) (Result, error) 
 			if !errors.As(err, &rj) {
 				return res, fmt.Errorf("apply %s %q: %w", ev.Type, ev.ID, err)
 			}
-			res.Rejected = append(res.Rejected, Rejection{Index: i, EventID: ev.ID, Reason: rj.reason, Err: rj.err})
+			res.Rejected = append(res.Rejected, Rejection{Index: i, EventID: ev.ID, Reason: rj.reason})
 		} else {
 			res.Applied++
 		}

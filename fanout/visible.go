@@ -2,7 +2,6 @@ package fanout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/lenta-dev/lenta/objects"
@@ -10,10 +9,9 @@ import (
 	"github.com/lenta-dev/lenta/visibility"
 )
 
-// ErrNotVisible is the cause of a mark refused because its actor may not
-// see the object (by visibility.Check, the rule readers apply). A
-// Rejection's Err wraps it; its Reason starts with "not_visible: ".
-var ErrNotVisible = errors.New("not_visible")
+// NotVisiblePrefix starts the Reason of a mark refused because its actor
+// may not see the object (by visibility.Check, the rule readers apply).
+const NotVisiblePrefix = "not_visible: "
 
 // checkMarkVisible refuses a Class! whose actor may not see the object: a
 // private item of someone else, a friends or group item of a non-friend or
@@ -40,6 +38,5 @@ func (e *Engine) checkMarkVisible(ctx context.Context, ev *schema.Event, obj *ob
 	if v.OK {
 		return nil
 	}
-	return &rejectError{reason: fmt.Sprintf("%v: user %d may not see object %q (%s)", ErrNotVisible, ev.Actor, obj.ID, v.Reason),
-		err: ErrNotVisible}
+	return reject(NotVisiblePrefix+"user %d may not see object %q (%s)", ev.Actor, obj.ID, v.Reason)
 }

@@ -1,7 +1,6 @@
 package fanout_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -42,8 +41,7 @@ func TestMarkOnUnseenObjectRefused(t *testing.T) {
 				}
 				return
 			}
-			if len(res.Rejected) != 1 || !errors.Is(res.Rejected[0].Err, fanout.ErrNotVisible) ||
-				!strings.HasPrefix(res.Rejected[0].Reason, "not_visible: ") {
+			if len(res.Rejected) != 1 || !strings.HasPrefix(res.Rejected[0].Reason, fanout.NotVisiblePrefix) {
 				t.Fatalf("result: %+v", res)
 			}
 			if res.Deliveries != 0 {
