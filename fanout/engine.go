@@ -436,6 +436,9 @@ func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
 	if obj.Exists() && obj.Author != ev.Target {
 		return rejectAs(ErrNotOwner, "target %d is not the owner of object %q (owner %d)", ev.Target, ev.Object, obj.Author)
 	}
+	if err := e.checkMarkVisible(ctx, ev, &obj); err != nil {
+		return err
+	}
 	cur, err := e.objects.SetMark(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
 		On: true, Stamp: ev.Stamp()})
 	if err != nil {

@@ -104,6 +104,13 @@ func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 		return h.live(ctx, ev, eff)
 	case schema.Delete:
 		return h.deleted(ctx, ev, eff)
+	case schema.Block:
+		// A block hides each user from the other in the inbox too (and so
+		// in the pushes built from it), as it does in feeds.
+		if err := h.cfg.Inbox.RetractActor(ctx, ev.Actor, ev.Target); err != nil {
+			return err
+		}
+		return h.cfg.Inbox.RetractActor(ctx, ev.Target, ev.Actor)
 	}
 	return nil
 }

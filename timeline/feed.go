@@ -11,6 +11,7 @@ import (
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
+	"github.com/lenta-dev/lenta/visibility"
 )
 
 // Graph is what the reader needs to know of the social graph.
@@ -197,7 +198,7 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 		if len(pending) == 0 {
 			break
 		}
-		items, err = r.hydrate(ctx, viewer, pending, now, items)
+		items, err = r.hydrate(ctx, &rel, viewer, pending, now, items)
 		if err != nil {
 			return Page{}, err
 		}
@@ -398,7 +399,7 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 // hydrate loads the content and counts of the candidates and drops those
 // whose object is gone, whose broadcast ended, or whose group audience no
 // longer includes the viewer.
-func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now int64, out []Item) ([]Item, error) {
+func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64, cs []candidate, now int64, out []Item) ([]Item, error) {
 	ids := make([]string, len(cs))
 	for i := range cs {
 		ids[i] = cs[i].e.Object
@@ -417,6 +418,17 @@ func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now 
 		c, o := &cs[i], &objs[i]
 		if o.Deleted {
 			continue
+		}
+		if c.e.Kind == KindClass && o.Exists() {
+			// An aggregate is a view of its object: shown only to a viewer
+			// who may see the object itself, by the same rule.
+			ok, err := r.visible(ctx, rel, viewer, o, now)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
 		}
 		if c.e.Kind == KindLive && !(o.Exists() && o.LiveAt(now) || !o.Exists() && !o.Ended && now < c.e.Until) {
 			continue
@@ -458,4 +470,21 @@ func (r *Reader) hydrate(ctx context.Context, viewer int64, cs []candidate, now 
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// visible applies visibility.Check to an object a derived entry shows,
+// with the one group lookup a group audience needs.
+func (r *Reader) visible(ctx context.Context, rel *graph.Relations, viewer int64, o *objects.Object, now int64) (bool, error) {
+	v := visibility.Check(viewer, rel, o, now)
+	if !v.OK {
+		return false, nil
+	}
+	if v.Group == "" {
+		return true, nil
+	}
+	in, err := r.graph.InGroup(ctx, o.Author, v.Group, viewer)
+	if err != nil {
+		return false, fmt.Errorf("group membership: %w", err)
+	}
+	return in, nil
 }

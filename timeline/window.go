@@ -62,7 +62,7 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	return r.hydrate(ctx, viewer, cs, r.cfg.Now().UnixMilli(), nil)
+	return r.hydrate(ctx, &rel, viewer, cs, r.cfg.Now().UnixMilli(), nil)
 }
 
 // ParseKind is the Kind named s (Kind.String's inverse); 0 if unknown.
