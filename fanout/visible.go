@@ -38,5 +38,5 @@ func (e *Engine) checkMarkVisible(ctx context.Context, ev *schema.Event, obj *ob
 	if v.OK {
 		return nil
 	}
-	return reject(NotVisiblePrefix+"user %d may not see object %q (%s)", ev.Actor, obj.ID, v.Reason)
+	return rejectAs(ErrNotVisibleRefusal, NotVisiblePrefix+"user %d may not see object %q (%s)", ev.Actor, obj.ID, v.Reason)
 }
