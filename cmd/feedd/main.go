@@ -27,6 +27,7 @@ import (
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/ranking"
+	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -53,6 +54,7 @@ type options struct {
 	rankingConfig  string
 	push           pushOptions
 	limits         httpLimits
+	purge          purgeOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -80,6 +82,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.rankingConfig, "ranking-config", "", "JSON file of ranking weights (docs/ranking.md); unset: the defaults")
 	addPushFlags(fs, &o.push)
 	addLimitFlags(fs, &o.limits)
+	addPurgeFlags(fs, &o.purge)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -96,6 +99,9 @@ func parseFlags(args []string) (options, error) {
 		return o, err
 	}
 	if err := o.limits.check(); err != nil {
+		return o, err
+	}
+	if err := o.purge.check(); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -163,6 +169,7 @@ type backend struct {
 	unavailable func(error) bool
 	close       func() error
 	lag         atomic.Pointer[func() float64]
+	pebble      *pebblestore.Store // the embedded store (nil on Cassandra), for its purger
 }
 
 // setLag names how to read the bus lag (set once the consumer exists).
@@ -235,6 +242,17 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 			defer wg.Done()
 			if err := b.consume(workCtx, proc.Process); err != nil && !errors.Is(err, context.Canceled) {
 				errc <- fmt.Errorf("fan-out: %w", err)
+			}
+		}()
+	}
+	if pg, err := newPurger(o.purge, b, reg); err != nil {
+		return err
+	} else if pg != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := pg.Run(workCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("purge: %w", err)
 			}
 		}()
 	}
