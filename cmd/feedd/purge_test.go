@@ -11,8 +11,8 @@ func TestPurgeFlags(t *testing.T) {
 		want    purgeOptions
 		wantErr bool
 	}{
-		{nil, purgeOptions{time.Minute, 7 * 24 * time.Hour, 30 * 24 * time.Hour}, false},
-		{[]string{"--ledger-retention=20s", "--purge-every=2s", "--notify-retention=1h"}, purgeOptions{2 * time.Second, 20 * time.Second, time.Hour}, false},
+		{nil, purgeOptions{time.Minute, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 7 * 24 * time.Hour}, false},
+		{[]string{"--ledger-retention=20s", "--purge-every=2s", "--notify-retention=1h", "--dead-letter-retention=2h"}, purgeOptions{2 * time.Second, 20 * time.Second, time.Hour, 2 * time.Hour}, false},
 		{[]string{"--ledger-retention=0"}, purgeOptions{}, true},
 		{[]string{"--purge-every=-1s"}, purgeOptions{}, true},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -19,7 +20,9 @@ import (
 //   - the applied-event ledger (ledger and its age index): LedgerRetention,
 //     the same 7 days as Cassandra's applied_events TTL by default;
 //   - notifications (activities and inbox index rows): NotifyRetention, the
-//     same 30 days as Cassandra's notify_activity and notify_index TTL.
+//     same 30 days as Cassandra's notify_activity and notify_index TTL;
+//   - dead letters: DeadLetterRetention, by default the 7 days a Kafka
+//     broker keeps the dead-letter topic (log.retention.hours=168).
 type PurgeConfig struct {
 	// Every is the time between two purge passes; default 1 minute.
 	Every time.Duration
@@ -30,11 +33,14 @@ type PurgeConfig struct {
 	// NotifyRetention is how long a notification stays in an inbox; 0
 	// keeps them forever.
 	NotifyRetention time.Duration
+	// DeadLetterRetention is how long a dead letter is kept; 0 keeps them
+	// forever.
+	DeadLetterRetention time.Duration
 	// Pause is the sleep between two bounded batches of one pass, so that a
 	// large backlog never holds the fan-out's writes back; default 1ms.
 	Pause time.Duration
 	// Purged, if set, is told how many rows of a table one batch removed
-	// (tables: "ledger", "notify_activity", "notify_index").
+	// (tables: "ledger", "notify_activity", "notify_index", "dead_letters").
 	Purged func(table string, n int)
 	// Now is the purge clock; default time.Now.
 	Now func() time.Time
@@ -59,7 +65,7 @@ func (s *Store) NewPurger(cfg PurgeConfig) (*Purger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Every < 0 || cfg.LedgerRetention < 0 || cfg.NotifyRetention < 0 || cfg.Pause < 0 {
+	if cfg.Every < 0 || cfg.LedgerRetention < 0 || cfg.NotifyRetention < 0 || cfg.DeadLetterRetention < 0 || cfg.Pause < 0 {
 		return nil, errors.New("pebblestore: purge: durations must not be negative")
 	}
 	if cfg.Purged == nil {
@@ -96,6 +102,13 @@ func (p *Purger) PurgeOnce(ctx context.Context) error {
 	}
 	if r := p.cfg.NotifyRetention; r > 0 {
 		if err := p.purgeNotify(ctx, now.Add(-r).UnixMilli()); err != nil {
+			return err
+		}
+	}
+	if r := p.cfg.DeadLetterRetention; r > 0 {
+		// Keys are (ts, seq): the old ones are one key range.
+		upper := appendI64([]byte{tDead}, now.Add(-r).UnixMilli())
+		if err := p.purgeRange(ctx, "dead_letters", []byte{tDead}, upper, func(_, _ []byte) (int64, bool) { return math.MinInt64, true }); err != nil {
 			return err
 		}
 	}
@@ -162,24 +175,32 @@ func (p *Purger) purgeNotify(ctx context.Context, olderThan int64) error {
 		}},
 	}
 	for _, tb := range tables {
-		lower := []byte{tb.t}
-		upper := []byte{tb.t + 1}
-		for lower != nil {
-			var (
-				n   int
-				err error
-			)
-			n, lower, err = p.s.purgeScan(ctx, lower, upper, olderThan, tb.tsOf)
-			if err != nil {
-				return fmt.Errorf("pebblestore: purge %s: %w", tb.name, err)
-			}
-			if n > 0 {
-				p.cfg.Purged(tb.name, n)
-			}
-			if lower != nil {
-				if err := p.pause(ctx); err != nil {
-					return err
-				}
+		olderThan := olderThan
+		tsOf := func(k, v []byte) (int64, bool) {
+			ts, ok := tb.tsOf(k, v)
+			return ts - olderThan, ok
+		}
+		if err := p.purgeRange(ctx, tb.name, []byte{tb.t}, []byte{tb.t + 1}, tsOf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeRange deletes the keys of [lower, upper) whose age(k, v) is
+// negative (too old), purgeChunk keys per batch, pausing between batches.
+func (p *Purger) purgeRange(ctx context.Context, table string, lower, upper []byte, age func(k, v []byte) (int64, bool)) error {
+	for lower != nil {
+		n, next, err := p.s.purgeScan(ctx, lower, upper, 0, age)
+		if err != nil {
+			return fmt.Errorf("pebblestore: purge %s: %w", table, err)
+		}
+		if n > 0 {
+			p.cfg.Purged(table, n)
+		}
+		if lower = next; lower != nil {
+			if err := p.pause(ctx); err != nil {
+				return err
 			}
 		}
 	}

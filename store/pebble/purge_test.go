@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/notify"
 )
 
@@ -58,9 +59,19 @@ func TestPurgerRemovesExactlyTheOld(t *testing.T) {
 			if err := s.Notify().PutActivities(ctx, acts, true); err != nil {
 				t.Fatal(err)
 			}
+			var letters []fanout.DeadLetter
+			for i := range tc.old {
+				letters = append(letters, fanout.DeadLetter{TS: cut - 1, EventID: fmt.Sprint("old", i), Reason: "r"})
+			}
+			for i := range tc.new {
+				letters = append(letters, fanout.DeadLetter{TS: cut, EventID: fmt.Sprint("new", i), Reason: "r"})
+			}
+			if err := s.DeadLetters().Put(ctx, letters); err != nil {
+				t.Fatal(err)
+			}
 
 			got := map[string]int{}
-			p, err := s.NewPurger(PurgeConfig{LedgerRetention: time.Hour, NotifyRetention: time.Hour,
+			p, err := s.NewPurger(PurgeConfig{LedgerRetention: time.Hour, NotifyRetention: time.Hour, DeadLetterRetention: time.Hour,
 				Now: func() time.Time { return now }, Pause: time.Microsecond,
 				Purged: func(table string, n int) { got[table] += n }})
 			if err != nil {
@@ -77,6 +88,7 @@ func TestPurgerRemovesExactlyTheOld(t *testing.T) {
 			if tc.old > 0 {
 				want["notify_activity"] = tc.old
 				want["notify_index"] = tc.old
+				want["dead_letters"] = tc.old
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("purged %v, want %v", got, want)
@@ -104,6 +116,18 @@ func TestPurgerRemovesExactlyTheOld(t *testing.T) {
 			for _, pos := range idx {
 				if pos.TS < cut {
 					t.Errorf("inbox row %v older than the cut survived", pos)
+				}
+			}
+			dead, err := s.ListDeadLetters(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dead) != tc.new {
+				t.Errorf("%d dead letters left, want %d", len(dead), tc.new)
+			}
+			for _, l := range dead {
+				if l.TS < cut {
+					t.Errorf("dead letter %s older than the cut survived", l.EventID)
 				}
 			}
 			// A second pass finds nothing more.
