@@ -57,6 +57,10 @@ type Options struct {
 	// SoakGoroutineSlack is how many goroutines the soak's end window may
 	// hold above its warm window's maximum (0: DefaultSoakCriteria's).
 	SoakGoroutineSlack float64
+	// SoakRetention, when positive, is the retention of every purged table
+	// of the embedded feedd (--ledger-retention, --notify-retention); the
+	// soak then also checks that the data folder is flat after it.
+	SoakRetention time.Duration
 	// WorkDir holds data folders and logs; FeeddBin is the binary.
 	WorkDir, FeeddBin string
 	// LogDir receives feedd's logs (kept after the run).
@@ -120,7 +124,7 @@ func (e *Env) feeddArgs(threshold int64) []string {
 	if e.Opts.FeeddBatch > 0 {
 		args = append(args, "--batch", strconv.Itoa(e.Opts.FeeddBatch))
 	}
-	return args
+	return append(args, soakRetentionArgs(e.Opts.SoakRetention)...)
 }
 
 // Feedd returns the shared feedd, starting it (and loading the graph

@@ -127,6 +127,16 @@ func runSoak(ctx context.Context, e *Env, s *report.Scenario) error {
 	}
 	v := JudgeSoak(crit, samples, SoakEnd{Duration: d.Seconds(), ReadErrors: rt.errors,
 		WriteErrors: writeErrs, Server5xx: server5xx, Lag: endLag})
+	if o.SoakRetention > 0 && !o.Target.Real() {
+		ch, ok, why := JudgeDisk(samples, o.SoakRetention, d)
+		if ch.Name != "" {
+			v.Checks = append(v.Checks, ch)
+		}
+		if !ok {
+			v.Reasons = append(v.Reasons, why)
+			v.Pass = false
+		}
+	}
 
 	sum := rt.lat.Summarize()
 	maxLag := 0.0
@@ -160,6 +170,8 @@ func runSoak(ctx context.Context, e *Env, s *report.Scenario) error {
 	s.Add("goroutines, warm window (max)", v.WarmGoroutinesMax, "goroutines")
 	s.Add("goroutines, end window (median)", v.EndGoroutines, "goroutines")
 	s.Add("goroutines before the load", base.Goroutines, "goroutines")
+	s.Add("data folder at the start of the load", samples[0].DataBytes/mib, "MiB")
+	s.Add("data folder at the end of the load", last.DataBytes/mib, "MiB")
 	if haveAfter {
 		s.Add("heap in use after the drain", after.HeapInuse/mib, "MiB")
 		s.Add("goroutines after the drain", after.Goroutines, "goroutines")
@@ -236,9 +248,10 @@ func soakSamples(ctx context.Context, e *Env, c *Client, start time.Time, d, eve
 			smp.Server5xx -= base.Server5xx
 			smp.Writes, smp.WriteErrors = sent-prevSent, wf-prevFailed
 			smp.Reads, smp.ReadErrors, smp.ReadP50, smp.ReadP99 = n, re, sum.P50, sum.P99
+			smp.DataBytes = dirBytes(e.data)
 			out = append(out, smp)
-			e.logf("soak %5.0fs/%.0fs: heap %.1f MiB, RSS %.1f MiB, %.0f goroutines, lag %.0f, %d writes, %d reads (p99 %.1f ms), errors %d+%d, 5xx %.0f",
-				smp.T, d.Seconds(), smp.HeapInuse/mib, smp.RSS/mib, smp.Goroutines, smp.Lag, smp.Writes, smp.Reads, smp.ReadP99,
+			e.logf("soak %5.0fs/%.0fs: heap %.1f MiB, RSS %.1f MiB, data %.1f MiB, %.0f goroutines, lag %.0f, %d writes, %d reads (p99 %.1f ms), errors %d+%d, 5xx %.0f",
+				smp.T, d.Seconds(), smp.HeapInuse/mib, smp.RSS/mib, smp.DataBytes/mib, smp.Goroutines, smp.Lag, smp.Writes, smp.Reads, smp.ReadP99,
 				smp.WriteErrors, smp.ReadErrors, smp.Server5xx)
 		}
 		prevSent, prevFailed = sent, wf
@@ -273,7 +286,8 @@ func soakSeries(ss []SoakSample, every time.Duration, v SoakVerdict, d time.Dura
 			span("end window median", "MiB", "feedd Go heap in use", c.EndFrom, 1, v.EndHeap/mib),
 			span("limit", "MiB", "feedd Go heap in use", c.EndFrom, 1, v.HeapLimit/mib))
 	}
-	out = append(out, mk("RSS", "MiB", "feedd resident set", func(x SoakSample) float64 { return x.RSS / mib }),
+	out = append(out, mk("data folder", "MiB", "feedd data folder", func(x SoakSample) float64 { return x.DataBytes / mib }),
+		mk("RSS", "MiB", "feedd resident set", func(x SoakSample) float64 { return x.RSS / mib }),
 		mk("goroutines", "goroutines", "feedd goroutines", func(x SoakSample) float64 { return x.Goroutines }))
 	if v.WarmSamples > 0 && v.EndSamples > 0 {
 		out = append(out, span("limit", "goroutines", "feedd goroutines", c.EndFrom, 1, v.GoroutineLimit))
@@ -290,12 +304,12 @@ func soakSeries(ss []SoakSample, every time.Duration, v SoakVerdict, d time.Dura
 // soakTable is the samples as a table.
 func soakTable(ss []SoakSample, every time.Duration) report.Table {
 	t := report.Table{Name: "soak samples (counts and latencies are per interval)",
-		Columns: []string{"t s", "heap MiB", "RSS MiB", "goroutines", "lag", "writes/s", "reads/s", "read p50 ms", "read p99 ms", "errors", "feedd 5xx"}}
+		Columns: []string{"t s", "heap MiB", "RSS MiB", "data MiB", "goroutines", "lag", "writes/s", "reads/s", "read p50 ms", "read p99 ms", "errors", "feedd 5xx"}}
 	per := every.Seconds()
 	f1 := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 	f0 := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 	for _, x := range ss {
-		t.Rows = append(t.Rows, []string{f0(x.T), f1(x.HeapInuse / mib), f1(x.RSS / mib), f0(x.Goroutines), f0(x.Lag),
+		t.Rows = append(t.Rows, []string{f0(x.T), f1(x.HeapInuse / mib), f1(x.RSS / mib), f1(x.DataBytes / mib), f0(x.Goroutines), f0(x.Lag),
 			f0(float64(x.Writes) / per), f0(float64(x.Reads) / per), f1(x.ReadP50), f1(x.ReadP99),
 			strconv.Itoa(x.ReadErrors + x.WriteErrors), f0(x.Server5xx)})
 	}

@@ -26,6 +26,8 @@ type SoakSample struct {
 	ReadErrors  int     `json:"read_errors"`
 	ReadP50     float64 `json:"read_p50_ms"`
 	ReadP99     float64 `json:"read_p99_ms"`
+	// DataBytes is the size of the embedded data folder (0 on a real target).
+	DataBytes float64 `json:"data_bytes"`
 }
 
 // SoakCriteria are the thresholds of the soak's flatness verdict. The

@@ -110,6 +110,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&o.ReadRate, "read-rate", 300, "soak: feed reads/s, paced, on --clients workers")
 	fs.DurationVar(&o.SoakDuration, "soak-duration", 0, "soak: length of the load (0: --duration if given, else 10m)")
 	fs.DurationVar(&o.SoakInterval, "soak-interval", 10*time.Second, "soak: time between samples of feedd's heap, goroutines and RSS")
+	fs.DurationVar(&o.SoakRetention, "soak-retention", 0, "soak, embedded: feedd's --ledger-retention and --notify-retention (purge every quarter of it), and a check that the data folder is flat after twice it (0: defaults, no check)")
 	fs.Float64Var(&o.SoakGoroutineSlack, "soak-goroutine-slack", 10, "soak: goroutines the end window's median may have above the warm window's max")
 	fs.StringVar(&c.out, "out", "", "folder for report.json, report.html, summary.txt and logs (default bench-results/<time>)")
 	fs.StringVar(&o.FeeddBin, "feedd", "", "feedd binary (default: go build ./cmd/feedd)")
@@ -150,7 +151,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	o.Mix = mix
 	if o.Events < 1 || o.Batch < 1 || o.Publishers < 1 || o.Clients < 1 || o.Limit < 1 || o.Limit > 100 ||
 		o.Fraction <= 0 || o.Duration <= 0 || o.Followers < 2 || o.Sample < 1 || o.CeilingRows < 1 || o.Interval <= 0 ||
-		o.PushSubs < 1 || o.Pushes < 1 || o.Rate <= 0 || o.ReadRate <= 0 || o.SoakDuration <= 0 || o.SoakInterval <= 0 || o.SoakGoroutineSlack <= 0 {
+		o.PushSubs < 1 || o.Pushes < 1 || o.Rate <= 0 || o.ReadRate <= 0 || o.SoakDuration <= 0 || o.SoakInterval <= 0 || o.SoakGoroutineSlack <= 0 || o.SoakRetention < 0 {
 		return c, errors.New("sizes must be positive (--limit at most 100, --followers at least 2)")
 	}
 	var expanded []string

@@ -60,6 +60,7 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 		},
 		health: func(context.Context) error { return nil },
 		close:  st.Close,
+		pebble: st,
 	}
 	b.setLag(func() float64 { return float64(evlog.Lag()) })
 	guardDisk(b, o.data, o.minFreeDisk, log)

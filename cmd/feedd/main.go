@@ -27,6 +27,7 @@ import (
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/ranking"
+	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -56,6 +57,7 @@ type options struct {
 	limits         httpLimits
 	life           lifecycleOptions
 	minFreeDisk    diskSize
+	purge          purgeOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -86,6 +88,7 @@ func parseFlags(args []string) (options, error) {
 	addLimitFlags(fs, &o.limits)
 	addLifecycleFlags(fs, &o.life)
 	addDiskFlags(fs, &o.minFreeDisk)
+	addPurgeFlags(fs, &o.purge)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -105,6 +108,9 @@ func parseFlags(args []string) (options, error) {
 		return o, err
 	}
 	if err := o.limits.check(); err != nil {
+		return o, err
+	}
+	if err := o.purge.check(); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -179,6 +185,7 @@ type backend struct {
 	unavailable func(error) bool
 	close       func() error
 	lag         atomic.Pointer[func() float64]
+	pebble      *pebblestore.Store // the embedded store (nil on Cassandra), for its purger
 }
 
 // setLag names how to read the bus lag (set once the consumer exists).
@@ -239,6 +246,10 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		LargeThreshold: o.largeThreshold, Policy: policy,
 		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	lc := newLifecycle(o.life, log)
+	purger, err := newPurger(o.purge, b, reg)
+	if err != nil {
+		return err
+	}
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: healthObserver{reg, lc.health.Part("fanout")}, Log: log}
 	reader := timeline.NewReader(b.stores.timelines, b.stores.graph, b.stores.objects, timeline.ReaderConfig{Policy: policy})
 
@@ -282,6 +293,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	if rl.push {
 		lc.group.Add("push", nt.sender.Run)
+	}
+	if purger != nil {
+		lc.group.Add("purge", purger.Run)
 	}
 	lc.probe("store", b.health)
 	if b.busHealth != nil {

@@ -29,7 +29,8 @@ func splitHosts(s string) []string {
 // `feedctl migrate` and `feedctl topics` themselves pass --migrate=false.
 func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, log *slog.Logger) (*backend, error) {
 	ccfg := cassandrastore.Config{Hosts: splitHosts(o.cassandra), Keyspace: o.keyspace,
-		Consistency: o.consistency, ReplicationFactor: o.replication, Policy: policy}
+		Consistency: o.consistency, ReplicationFactor: o.replication, Policy: policy,
+		LedgerTTL: o.purge.ledgerRetention}
 	parts := o.partitions
 	if parts == 0 {
 		parts = 12

@@ -10,7 +10,8 @@ import (
 )
 
 // Ledger implements fanout.Ledger on applied_events: one partition per
-// event id, forgotten after 7 days by the table's default_time_to_live.
+// event id, forgotten after Config.LedgerTTL (default: 7 days, the
+// table's default_time_to_live).
 type Ledger struct{ s *Store }
 
 var _ fanout.Ledger = (*Ledger)(nil)
@@ -18,6 +19,8 @@ var _ fanout.Ledger = (*Ledger)(nil)
 const (
 	selectApplied = `SELECT digest FROM applied_events WHERE id = ?`
 	insertApplied = `INSERT INTO applied_events (id, ts, digest) VALUES (?, ?, ?)`
+	// insertAppliedTTL is insertApplied with Config.LedgerTTL.
+	insertAppliedTTL = `INSERT INTO applied_events (id, ts, digest) VALUES (?, ?, ?) USING TTL ?`
 )
 
 // Seen reports, for each id, whether it was recorded (and not yet
@@ -64,6 +67,9 @@ func (l *Ledger) Record(ctx context.Context, ids []string, digests []uint64, ts 
 		if i < len(digests) && digests[i] != 0 {
 			d := int64(digests[i])
 			digest = &d
+		}
+		if ttl := l.s.cfg.LedgerTTL; ttl > 0 {
+			return l.s.exec(ctx, insertAppliedTTL, ids[i], ts, digest, ttlSeconds(ttl))
 		}
 		return l.s.exec(ctx, insertApplied, ids[i], ts, digest)
 	})

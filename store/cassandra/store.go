@@ -57,6 +57,10 @@ type Config struct {
 	Retries int
 	// Now is the clock used for TTLs; default time.Now.
 	Now func() time.Time
+	// LedgerTTL is how long the applied-event ledger remembers an id
+	// (INSERT ... USING TTL); 0: the table's default_time_to_live, 7 days.
+	// Keep it far longer than the bus's redelivery window.
+	LedgerTTL time.Duration
 }
 
 // Defaults.
