@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -102,18 +103,41 @@ func (l *lingerListener) end(c *lingerConn) {
 }
 
 // lingerConn is a server connection whose Close lingers.
+//
+// Only a close by the goroutine serving the connection lingers (it has
+// just answered, maybe before reading the whole request). A close while a
+// Read is blocked comes from elsewhere (fasthttp closing idle connections
+// on shutdown): the connection is between requests, so it is closed
+// outright, which also ends that Read. After Close, Read fails at once, so
+// the drain is the connection's only reader.
 type lingerConn struct {
 	net.Conn
-	l    *lingerListener
-	once sync.Once
+	l      *lingerListener
+	once   sync.Once
+	closed atomic.Bool
+	reads  atomic.Int32 // Reads in flight
+}
+
+// Read reads from the connection until Close.
+func (c *lingerConn) Read(b []byte) (int, error) {
+	c.reads.Add(1)
+	defer c.reads.Add(-1)
+	// Paired with Close: either Close sees this Read in flight, or this
+	// Read sees closed.
+	if c.closed.Load() {
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Read(b)
 }
 
 // Close half-closes the connection and hands it to a drain, or closes it
-// outright when no drain can start. It returns at once either way.
+// outright when a Read is blocked on it or no drain can start. It returns
+// at once either way.
 func (c *lingerConn) Close() error {
 	var err error
 	c.once.Do(func() {
-		if !c.l.begin(c) {
+		c.closed.Store(true)
+		if c.reads.Load() > 0 || !c.l.begin(c) {
 			err = c.Conn.Close()
 			return
 		}

@@ -173,3 +173,82 @@ type oneConnListener struct {
 }
 
 func (l *oneConnListener) Accept() (net.Conn, error) { return l.c, nil }
+
+// TestCloseOfAnIdleConnectionDoesNotLinger is the shutdown case: fasthttp
+// closes idle keep-alive connections from its Shutdown goroutine while
+// the serving goroutine is blocked reading the next request. That close
+// must end the blocked Read at once (a lingering drain would keep it
+// blocked until its deadline and make the graceful shutdown overrun).
+func TestCloseOfAnIdleConnectionDoesNotLinger(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	l := newLingerListener(&oneConnListener{c: server}, time.Minute, 1<<20)
+	defer l.stopLingering()
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Read(make([]byte, 1))
+		read <- err
+	}()
+	for c.(*lingerConn).reads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("the blocked Read returned data after Close")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a Close from another goroutine left the blocked Read waiting")
+	}
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Read after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestShutdownWithIdleKeepAliveConnections: a graceful shutdown with idle
+// keep-alive clients that do not watch their idle connections (fasthttp's
+// client, feedbench's) finishes at once. A lingering close of those idle
+// connections kept fasthttp's readers blocked until the read timeout, so
+// the drain overran ShutdownTimeout and feedd exited 1 on SIGTERM.
+func TestShutdownWithIdleKeepAliveConnections(t *testing.T) {
+	e := newServer(t, func(c *Config) { c.ShutdownTimeout = 3 * time.Second })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.srv.Serve(ctx, ln) }()
+	for range 4 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		// Left open and unread: an idle keep-alive connection.
+	}
+	start := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve after %v: %v", time.Since(start), err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("shutdown with idle keep-alive connections took %v", d)
+	}
+}
