@@ -60,6 +60,32 @@ func TestDecodeSubscription(t *testing.T) {
 	}
 }
 
+// TestEndpointSpellingsAreOneSubscription: a scheme or host written in
+// another case is the same endpoint, so it must be the same subscription
+// (the same ID), never a second one pushed too. The path keeps its case.
+func TestEndpointSpellingsAreOneSubscription(t *testing.T) {
+	p, a, _ := validSubJSON(t)
+	body := func(ep string) []byte {
+		return []byte(`{"endpoint":"` + ep + `","keys":{"p256dh":"` + p + `","auth":"` + a + `"}}`)
+	}
+	want, err := DecodeSubscription(body("https://push.example/Token?x=Y"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range []string{"hTtps://push.example/Token?x=Y", "HTTPS://PUSH.Example/Token?x=Y"} {
+		s, err := DecodeSubscription(body(ep), false)
+		if err != nil {
+			t.Fatalf("%s: %v", ep, err)
+		}
+		if s.Endpoint != want.Endpoint || s.ID != want.ID {
+			t.Errorf("%s: endpoint %q id %s; want %q id %s", ep, s.Endpoint, s.ID, want.Endpoint, want.ID)
+		}
+	}
+	if s, _ := DecodeSubscription(body("https://push.example/token?x=Y"), false); s.ID == want.ID {
+		t.Error("a path in another case is another endpoint")
+	}
+}
+
 func FuzzDecodeSubscription(f *testing.F) {
 	p, a, _ := validSubJSON(f)
 	f.Add([]byte(`{"endpoint":"https://push.example/a","keys":{"p256dh":"` + p + `","auth":"` + a + `"},"lang":"en"}`))

@@ -63,6 +63,7 @@ func DecodeSubscription(b []byte, allowHTTP bool) (Subscription, error) {
 	if err := CheckEndpointURL(w.Endpoint, allowHTTP); err != nil {
 		return Subscription{}, err
 	}
+	w.Endpoint = normalizeEndpoint(w.Endpoint)
 	p, err := decodeKey(w.Keys.P256dh)
 	if err != nil || len(p) != 65 || p[0] != 4 {
 		return Subscription{}, badSub("keys.p256dh must be a 65-byte uncompressed P-256 point in base64url")
@@ -107,6 +108,24 @@ func CheckEndpointURL(s string, allowHTTP bool) error {
 		return badSub("endpoint must not have a fragment")
 	}
 	return nil
+}
+
+// normalizeEndpoint lowercases an endpoint's scheme and host, which URLs
+// compare case-insensitively, so that one browser endpoint written two ways
+// is one subscription (its ID is a hash of the endpoint), not two that are
+// both pushed. The path and query are kept byte for byte: push services
+// compare them exactly. s has passed CheckEndpointURL (scheme://host...,
+// no user info).
+func normalizeEndpoint(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	return strings.ToLower(scheme) + "://" + strings.ToLower(rest[:end]) + rest[end:]
 }
 
 func decodeKey(s string) ([]byte, error) {
