@@ -596,6 +596,28 @@ start_cassandra() {
   for ((i = 1; i <= n; i++)); do
     start_cassandra_node "$i" "$n"
   done
+  wait_ring "$n"
+}
+
+# wait_ring N: wait until every node's gossip sees all N nodes Up and Normal.
+# A node logs "Startup complete" once it has joined, but the nodes that were
+# already running mark it UP only after their next gossip round and echo; a
+# client that connects in that gap to one of them and reads at QUORUM (RF 3)
+# gets "Cannot achieve consistency level" although all nodes are up. So the
+# ring is ready only when each node's own view (nodetool status) says UN for
+# all N.
+wait_ring() {
+  local n=$1 i t0=$SECONDS up
+  ((n > 1)) || return 0
+  for ((i = 1; i <= n; i++)); do
+    while :; do
+      up=$(nodetool -n "$i" status 2>/dev/null | grep -c '^UN ' || true)
+      ((up == n)) && break
+      ((SECONDS - t0 < START_TIMEOUT)) || die "ring not ready after ${START_TIMEOUT}s: cassandra-$i sees $up of $n nodes Up/Normal (scripts/services.sh nodetool -n $i status)"
+      sleep 1
+    done
+  done
+  say "ring of $n ready: every node sees $n nodes Up/Normal in $((SECONDS - t0))s"
 }
 
 stop_cassandra() {
@@ -623,6 +645,7 @@ start_cassandra_one() {
   ((i >= 1 && i <= n)) || die "cassandra-$i: the cluster has nodes 1..$n"
   need_jars "$(cassandra_home)" cassandra
   start_cassandra_node "$i" "$n"
+  wait_ring "$n"
 }
 
 stop_cassandra_one() { stop_dirs "$(cass_dir "$1")"; }
