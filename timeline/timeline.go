@@ -108,6 +108,13 @@ type Store interface {
 	// Trim keeps the newest keep entries of one timeline and removes every
 	// entry older than minTS.
 	Trim(ctx context.Context, ns NS, user int64, keep int, minTS int64) error
+	// Version is a value that changes whenever Write or Delete changes the
+	// timeline (ns, user): after such a call returns, Version returns a
+	// value it never returned for that timeline before. It is 0 for a
+	// timeline never written. Trim need not change it (it only removes
+	// the oldest entries). Readers use it to know that a cached view of
+	// the timeline's head is still exact without reading the head.
+	Version(ctx context.Context, ns NS, user int64) (uint64, error)
 }
 
 // Policy bounds timelines.

@@ -3,7 +3,9 @@ package cassandrastore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -23,9 +25,15 @@ var _ timeline.Store = (*TimelineStore)(nil)
 const (
 	insertRow = `INSERT INTO timeline_rows (uid, ns, ts, id, kind, actor, object, owner, until, audience)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`
-	deleteRow   = `DELETE FROM timeline_rows WHERE uid = ? AND ns = ? AND ts = ? AND id = ?`
-	selectRowKV = `SELECT kind, object, actor FROM timeline_rows WHERE uid = ? AND ns = ? AND ts = ? AND id = ?`
-	pageTop     = `SELECT ts, id, kind, actor, object, owner, until, audience FROM timeline_rows
+	// insertRowV is insertRow that also sets the partition's version
+	// (static: one cell per timeline, no extra partition written).
+	insertRowV = `INSERT INTO timeline_rows (uid, ns, ts, id, kind, actor, object, owner, until, audience, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`
+	setVersion    = `UPDATE timeline_rows SET version = ? WHERE uid = ? AND ns = ?`
+	selectVersion = `SELECT version FROM timeline_rows WHERE uid = ? AND ns = ? LIMIT 1`
+	deleteRow     = `DELETE FROM timeline_rows WHERE uid = ? AND ns = ? AND ts = ? AND id = ?`
+	selectRowKV   = `SELECT kind, object, actor FROM timeline_rows WHERE uid = ? AND ns = ? AND ts = ? AND id = ?`
+	pageTop       = `SELECT ts, id, kind, actor, object, owner, until, audience FROM timeline_rows
 WHERE uid = ? AND ns = ? LIMIT ?`
 	pageAfter = `SELECT ts, id, kind, actor, object, owner, until, audience FROM timeline_rows
 WHERE uid = ? AND ns = ? AND (ts, id) < (?, ?) LIMIT ?`
@@ -156,6 +164,7 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 	w := s.getScratch()
 	defer s.putScratch(w)
 	w.plan(rows, true)
+	version := newVersion()
 	err := s.each(ctx, len(w.tasks), func(i int) error {
 		tk := w.tasks[i]
 		if tk.marker {
@@ -166,17 +175,17 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 		if tk.hi-tk.lo == 1 {
 			r := &rows[w.ord[tk.lo]]
 			e := &r.Entry
-			return s.exec(ctx, insertRow, r.User, int8(r.NS), e.TS, e.ID, int8(e.Kind), e.Actor,
-				e.Object, e.Owner, e.Until, e.Audience, s.ttl(e.TS, now))
+			return s.exec(ctx, insertRowV, r.User, int8(r.NS), e.TS, e.ID, int8(e.Kind), e.Actor,
+				e.Object, e.Owner, e.Until, e.Audience, version, s.ttl(e.TS, now))
 		}
 		b := s.sess.Batch(gocql.UnloggedBatch)
 		b.Entries = make([]gocql.BatchEntry, 0, tk.hi-tk.lo)
 		for _, j := range w.ord[tk.lo:tk.hi] {
 			r := &rows[j]
 			e := &r.Entry
-			b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: insertRow, Idempotent: true,
+			b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: insertRowV, Idempotent: true,
 				Args: []any{r.User, int8(r.NS), e.TS, e.ID, int8(e.Kind), e.Actor,
-					e.Object, e.Owner, e.Until, e.Audience, s.ttl(e.TS, now)}})
+					e.Object, e.Owner, e.Until, e.Audience, version, s.ttl(e.TS, now)}})
 		}
 		return b.ExecContext(ctx)
 	})
@@ -231,23 +240,25 @@ func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
 	w := s.getScratch()
 	defer s.putScratch(w)
 	w.plan(rows, false)
+	version := newVersion()
 	err = s.each(ctx, len(w.tasks)+len(refs), func(i int) error {
 		if i >= len(w.tasks) {
 			m := &refs[i-len(w.tasks)]
 			return s.exec(ctx, deleteMarker, m.user, m.object, m.actor, m.ts, m.id)
 		}
+		// One single-partition batch per timeline: the rows' deletes and
+		// the new version, applied together.
 		tk := w.tasks[i]
-		if tk.hi-tk.lo == 1 {
-			r := &rows[w.ord[tk.lo]]
-			return s.exec(ctx, deleteRow, r.User, int8(r.NS), r.Entry.TS, r.Entry.ID)
-		}
+		first := &rows[w.ord[tk.lo]]
 		b := s.sess.Batch(gocql.UnloggedBatch)
-		b.Entries = make([]gocql.BatchEntry, 0, tk.hi-tk.lo)
+		b.Entries = make([]gocql.BatchEntry, 0, tk.hi-tk.lo+1)
 		for _, j := range w.ord[tk.lo:tk.hi] {
 			r := &rows[j]
 			b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: deleteRow, Idempotent: true,
 				Args: []any{r.User, int8(r.NS), r.Entry.TS, r.Entry.ID}})
 		}
+		b.Entries = append(b.Entries, gocql.BatchEntry{Stmt: setVersion, Idempotent: true,
+			Args: []any{version, first.User, int8(first.NS)}})
 		return b.ExecContext(ctx)
 	})
 	return wrap("delete rows", err)
@@ -343,6 +354,9 @@ func (t *TimelineStore) Page(ctx context.Context, ns timeline.NS, user int64, af
 	r := &pageRow{id: make([]byte, 0, 64), obj: make([]byte, 0, 64), aud: make([]byte, 0, 16)}
 	dest := [...]any{&r.ts, &r.id, &r.kind, &r.actor, &r.obj, &r.owner, &r.until, &r.aud}
 	for len(out) < limit && iter.Scan(dest[:]...) {
+		if len(r.id) == 0 {
+			continue // a partition with only its static version and no rows
+		}
 		var sp span
 		sp.id[0] = int32(len(ab))
 		ab = append(ab, r.id...)
@@ -442,6 +456,9 @@ func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, ke
 		var p, last timeline.Position
 		n := 0
 		for iter.Scan(&p.TS, &p.ID) {
+			if p.ID == "" {
+				continue // a partition with only its static version and no rows
+			}
 			n++
 			if n == keep {
 				last = p
@@ -492,4 +509,29 @@ func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, ke
 		return wrap("trim", err)
 	}
 	return wrap("trim: delete markers", s.deleteMarkers(ctx, refs))
+}
+
+// newVersion is a fresh timeline version: random, positive, never 0 (0
+// means "never written"). Two writers drawing the same one is a 2^-62
+// event, and costs only a stale cached view until the next write.
+func newVersion() int64 { return int64(rand.Uint64()>>2) | 1 }
+
+// Version implements timeline.Store: the partition's static version cell
+// (null, for a partition never written since schema 7, reads as 0).
+func (t *TimelineStore) Version(ctx context.Context, ns timeline.NS, user int64) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var v *int64
+	err := t.s.sess.Query(selectVersion, user, int8(ns)).Idempotent(true).ScanContext(ctx, &v)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrap("version", err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return uint64(*v), nil
 }

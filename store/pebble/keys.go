@@ -33,6 +33,7 @@ import (
 //	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
 //	0x30 row        ns u8, user i64, ts inv64, id invid -> entry value
 //	0x31 marker     user i64, object str, actor i64, ts inv64, id invid -> marker value
+//	0x32 tlversion  ns u8, user i64 -> u64 (timeline.Store.Version; bumped by Write and Delete)
 //	0x40 ledger     event id(tail)                      -> ts i64 (8 bytes BE)
 //	0x41 ledgerAge  ts i64, event id(tail)              -> empty
 //	0x50 dead       ts i64, seq u64                     -> dead letter value
@@ -80,6 +81,7 @@ const (
 	tClassCount byte = 0x22
 	tRow        byte = 0x30
 	tMarker     byte = 0x31
+	tTLVersion  byte = 0x32
 	tLedger     byte = 0x40
 	tLedgerAge  byte = 0x41
 	tDead       byte = 0x50
@@ -223,6 +225,12 @@ func rowKey(b []byte, ns uint8, user, ts int64, id string) []byte {
 	b = rowPrefix(b, ns, user)
 	b = appendInv64(b, ts)
 	return appendInvID(b, id)
+}
+
+// tlVersionKey is the key of a timeline's version (timeline.Store.Version).
+func tlVersionKey(b []byte, ns uint8, user int64) []byte {
+	b = append(b, tTLVersion, ns)
+	return appendI64(b, user)
 }
 
 func markerPrefix(b []byte, user int64, object string) []byte {

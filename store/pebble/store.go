@@ -9,6 +9,7 @@ import (
 	"log"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -48,6 +49,12 @@ type Store struct {
 	deadMu  sync.Mutex
 
 	snapPurge snapPurgeMark
+
+	// tlVersion hands out timeline versions: seeded from the clock at
+	// Open (so a restart never repeats a value a timeline had before,
+	// unless the clock went back by more than the versions handed out
+	// since) and incremented for every Write or Delete.
+	tlVersion atomic.Uint64
 
 	logMu sync.Mutex
 	log   *Log
@@ -102,6 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	// Dead letter keys are (ts, seq); a clock-based seq base keeps them unique
 	// across restarts without a scan.
 	s.deadSeq = uint64(time.Now().UnixNano())
+	s.tlVersion.Store(uint64(time.Now().UnixNano()))
 	if err := s.checkFormat(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}

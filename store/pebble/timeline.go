@@ -3,6 +3,8 @@ package pebblestore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -52,6 +54,10 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 		if isClassRow(r) {
 			classRows++
 		}
+	}
+	if err := t.bumpVersions(b, rows); err != nil {
+		_ = b.Close()
+		return err
 	}
 	if classRows == 0 {
 		return commit(b, s.wo)
@@ -122,7 +128,85 @@ func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
 			return fmt.Errorf("pebblestore: delete row: %w", err)
 		}
 	}
+	if err := t.bumpVersions(b, rows); err != nil {
+		_ = b.Close()
+		return err
+	}
 	return commit(b, s.wo)
+}
+
+// bumpVersions adds to b a new version for each timeline rows touch, in
+// the same batch as the rows: a reader that sees the rows sees the
+// version, and the other way round. One version is drawn per call; the
+// timelines are deduplicated on the way (rows usually come grouped by
+// timeline, so only a run change costs a lookup).
+func (t *TimelineStore) bumpVersions(b *pebble.Batch, rows []timeline.Row) error {
+	v := t.s.tlVersion.Add(1)
+	var val [8]byte
+	binary.BigEndian.PutUint64(val[:], v)
+	type tl struct {
+		ns   timeline.NS
+		user int64
+	}
+	var (
+		seenBuf [16]tl
+		seen    = seenBuf[:0] // the distinct timelines, while few
+		many    map[tl]struct{}
+		last    tl
+	)
+	var kb [1 + 1 + 8]byte
+	for i := range rows {
+		r := &rows[i]
+		if !validKeyID(r.Entry.ID) {
+			continue
+		}
+		k := tl{r.NS, r.User}
+		if i > 0 && k == last {
+			continue // the run being written
+		}
+		last = k
+		switch {
+		case many != nil:
+			if _, dup := many[k]; dup {
+				continue
+			}
+			many[k] = struct{}{}
+		case slices.Contains(seen, k):
+			continue
+		case len(seen) < cap(seenBuf):
+			seen = append(seen, k)
+		default: // a big fan-out: a set from here on
+			many = make(map[tl]struct{}, len(rows))
+			for _, x := range seen {
+				many[x] = struct{}{}
+			}
+			many[k] = struct{}{}
+		}
+		if err := b.Set(tlVersionKey(kb[:0], uint8(r.NS), r.User), val[:], nil); err != nil {
+			return fmt.Errorf("pebblestore: timeline version: %w", err)
+		}
+	}
+	return nil
+}
+
+// Version implements timeline.Store.
+func (t *TimelineStore) Version(ctx context.Context, ns timeline.NS, user int64) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var kb [1 + 1 + 8]byte
+	v, closer, err := t.s.db.Get(tlVersionKey(kb[:0], uint8(ns), user))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pebblestore: timeline version: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("pebblestore: timeline version: %w", corrupt("version value"))
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 // maxPageAlloc caps the entries preallocated for one page.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -35,6 +36,8 @@ func RunTimeline(t *testing.T, newStore func(t *testing.T) timeline.Store) {
 		{"TrimByCountAndAge", tlTrimBoth},
 		{"TrimKeepZeroIsNoCountBound", tlTrimKeepZero},
 		{"TrimOnEqualTS", tlTrimEqualTS},
+		{"VersionChangesWithEveryWriteAndDelete", tlVersion},
+		{"DeleteAllLeavesAnEmptyPage", tlDeleteAll},
 	})
 }
 
@@ -411,4 +414,72 @@ func tlTrimEqualTS(t *testing.T, s timeline.Store) {
 	trimSetup(t, s, es)
 	trim(t, s, 2, 0)
 	wantEntries(t, "keep 2 of equal TS", all(t, s, timeline.Home, 1), es[:2])
+}
+
+func version(t *testing.T, s timeline.Store, ns timeline.NS, user int64) uint64 {
+	t.Helper()
+	v, err := s.Version(t.Context(), ns, user)
+	must(t, err)
+	return v
+}
+
+// tlVersion: every Write and Delete gives the timelines it touches a value
+// never seen before (also for a re-written row and a delete of a missing
+// row: a version may change without the rows changing, never the other
+// way round); other timelines keep theirs; a timeline never written is 0.
+func tlVersion(t *testing.T, s timeline.Store) {
+	if v := version(t, s, timeline.Home, 1); v != 0 {
+		t.Fatalf("Version of a timeline never written = %d, want 0", v)
+	}
+	seen := map[uint64]string{}
+	step := func(what string) uint64 {
+		t.Helper()
+		v := version(t, s, timeline.Home, 1)
+		if v == 0 {
+			t.Fatalf("after %s: Version = 0", what)
+		}
+		if prev, dup := seen[v]; dup {
+			t.Fatalf("after %s: Version %d is the one it had after %s", what, v, prev)
+		}
+		seen[v] = what
+		return v
+	}
+	write(t, s, rows(timeline.Home, 1, entry(10, "a")))
+	step("first write")
+	other := version(t, s, timeline.Home, 2)
+	outbox := version(t, s, timeline.Outbox, 1)
+	write(t, s, rows(timeline.Home, 1, entry(5, "older"))) // below the head: still a change
+	step("a write below the head")
+	write(t, s, rows(timeline.Home, 1, entry(5, "older"))) // the same row again
+	step("the same write again")
+	write(t, s, append(rows(timeline.Home, 1, entry(11, "b"), entry(12, "c")), rows(timeline.Home, 3, entry(1, "x"))...))
+	step("a write of several timelines")
+	if v := version(t, s, timeline.Home, 3); v == 0 {
+		t.Fatal("Version of the other timeline in the same write = 0")
+	}
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, entry(5, "older"))))
+	step("delete")
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, timeline.Entry{TS: 11, ID: "b"})))
+	step("delete by position")
+	if v := version(t, s, timeline.Home, 2); v != other {
+		t.Fatalf("Home(2) was not written but its Version went %d -> %d", other, v)
+	}
+	if v := version(t, s, timeline.Outbox, 1); v != outbox {
+		t.Fatalf("Outbox(1) was not written but its Version went %d -> %d", outbox, v)
+	}
+}
+
+// tlDeleteAll: a timeline whose rows are all deleted pages as empty (a
+// store that keeps the version beside the rows must not page it as a row).
+func tlDeleteAll(t *testing.T, s timeline.Store) {
+	es := []timeline.Entry{entry(2, "b"), entry(1, "a")}
+	write(t, s, rows(timeline.Home, 1, es...))
+	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, es...)))
+	if got := all(t, s, timeline.Home, 1); len(got) != 0 {
+		t.Fatalf("Home(1) after deleting every row = %s, want empty", positions(got))
+	}
+	must(t, s.Trim(t.Context(), timeline.Home, 1, 1, math.MinInt64))
+	if v := version(t, s, timeline.Home, 1); v == 0 {
+		t.Fatal("Version after writes and deletes = 0")
+	}
 }
