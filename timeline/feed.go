@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"time"
@@ -49,6 +50,8 @@ type Reader struct {
 	largeTime time.Time
 
 	cands sync.Pool // *[]candidate, see candidates
+
+	seed maphash.Seed // of Version's fingerprints
 }
 
 // NewReader wires a reader.
@@ -65,7 +68,7 @@ func NewReader(s Store, g Graph, c Content, cfg ReaderConfig) *Reader {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Reader{store: s, graph: g, content: c, cfg: cfg}
+	return &Reader{store: s, graph: g, content: c, cfg: cfg, seed: maphash.MakeSeed()}
 }
 
 func (r *Reader) largeAuthors(ctx context.Context) ([]int64, error) {
