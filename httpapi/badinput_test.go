@@ -120,6 +120,8 @@ type biWindow struct {
 	items []timeline.Item
 }
 
+func (w biWindow) Version(context.Context, int64) (uint64, error) { return 1, nil }
+
 func (w biWindow) Window(context.Context, int64, int) ([]timeline.Item, timeline.Position, error) {
 	w.fx.reads.Add(1)
 	return append([]timeline.Item(nil), w.items...), timeline.Position{}, nil

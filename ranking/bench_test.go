@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // is full (800 entries from 90 friends: posts, photos and Class
 // aggregates) and who gave Class to 30 of those friends, through the
 // fan-out engine with the ranking hook, as feedd does.
-func rankedSetup(b *testing.B) (*ranking.Reader, int64) {
+func rankedSetup(b *testing.B, opts ...ranking.ReaderOption) (*ranking.Reader, int64) {
 	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -67,7 +68,7 @@ func rankedSetup(b *testing.B) (*ranking.Reader, int64) {
 		b.Fatal(err)
 	}
 	tl := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Now: clock})
-	return ranking.NewReader(tl, st.Ranking(), st.Ranking(), ranking.NewCursors([]byte("bench")), rk, clock), viewer
+	return ranking.NewReader(tl, st.Ranking(), st.Ranking(), ranking.NewCursors([]byte("bench")), rk, clock, opts...), viewer
 }
 
 // BenchmarkRankedPage20 serves the first ranked page (20 items) the way
@@ -76,6 +77,18 @@ func rankedSetup(b *testing.B) (*ranking.Reader, int64) {
 // the order stored as a snapshot, and the page encoded as JSON.
 func BenchmarkRankedPage20(b *testing.B) {
 	rd, viewer := rankedSetup(b)
+	benchmarkFirstPage(b, rd, viewer)
+}
+
+// BenchmarkRankedPage20Cached serves the first page again while the
+// viewer's timeline version is unchanged: the version read, the cached
+// order's first 20 entries re-checked and hydrated, encoded.
+func BenchmarkRankedPage20Cached(b *testing.B) {
+	rd, viewer := rankedSetup(b, ranking.WithOrderCache(newMapCache(), time.Hour))
+	benchmarkFirstPage(b, rd, viewer)
+}
+
+func benchmarkFirstPage(b *testing.B, rd *ranking.Reader, viewer int64) {
 	ctx := context.Background()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -116,4 +129,26 @@ func BenchmarkRankedNextPage20(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+}
+
+// mapCache is an unbounded ranking.OrderCache (the feedd one is rankcache,
+// which this package must not import).
+type mapCache struct {
+	mu sync.Mutex
+	m  map[int64]*ranking.Order
+}
+
+func newMapCache() *mapCache { return &mapCache{m: map[int64]*ranking.Order{}} }
+
+func (c *mapCache) Get(viewer int64) (*ranking.Order, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.m[viewer]
+	return o, ok
+}
+
+func (c *mapCache) Set(viewer int64, o *ranking.Order) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[viewer] = o
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,6 +281,21 @@ func TestHookInteractions(t *testing.T) {
 type fakeTimeline struct {
 	items   []timeline.Item // newest first
 	deleted map[string]bool
+	// version is what Version returns when set; else a fingerprint of
+	// the live items (as a store's version would change).
+	version uint64
+}
+
+func (f *fakeTimeline) Version(context.Context, int64) (uint64, error) {
+	if f.version != 0 {
+		return f.version, nil
+	}
+	h := fnv.New64a()
+	for _, it := range f.live() {
+		h.Write([]byte(it.EventID))
+		h.Write([]byte{0})
+	}
+	return h.Sum64(), nil
 }
 
 func (f *fakeTimeline) live() []timeline.Item {
@@ -327,7 +344,34 @@ func (f *fakeTimeline) Page(_ context.Context, _ int64, after timeline.Position,
 	return out, nil
 }
 
+// mapCache is an unbounded OrderCache.
+type mapCache struct {
+	mu sync.Mutex
+	m  map[int64]*Order
+}
+
+func newMapCache() *mapCache { return &mapCache{m: map[int64]*Order{}} }
+
+func (c *mapCache) Get(viewer int64) (*Order, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.m[viewer]
+	return o, ok
+}
+
+func (c *mapCache) Set(viewer int64, o *Order) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[viewer] = o
+}
+
 func TestReaderPagesAreStable(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cache=%v", cached), func(t *testing.T) { testReaderPagesAreStable(t, cached) })
+	}
+}
+
+func testReaderPagesAreStable(t *testing.T, cached bool) {
 	now := time.UnixMilli(1_700_000_000_000)
 	clock := func() time.Time { return now }
 	ft := &fakeTimeline{deleted: map[string]bool{}}
@@ -343,7 +387,11 @@ func TestReaderPagesAreStable(t *testing.T) {
 	}
 	// Viewer 1 cares about user 5.
 	_ = mem.AddInteractions(t.Context(), []Interaction{{Viewer: 1, Author: 5, EventID: "g", TS: now.UnixMilli(), Weight: 10, Until: math.MaxInt64}})
-	rd := NewReader(ft, mem, mem, NewCursors([]byte("k")), rk, clock)
+	var opts []ReaderOption
+	if cached {
+		opts = append(opts, WithOrderCache(newMapCache(), time.Minute))
+	}
+	rd := NewReader(ft, mem, mem, NewCursors([]byte("k")), rk, clock, opts...)
 
 	first, err := rd.Ranked(t.Context(), 1, "", 4, true)
 	if err != nil {

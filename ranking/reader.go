@@ -1,6 +1,7 @@
 package ranking
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,9 @@ type Timeline interface {
 	Window(ctx context.Context, viewer int64, n int) ([]timeline.Item, timeline.Position, error)
 	Hydrate(ctx context.Context, viewer int64, entries []timeline.Entry) ([]timeline.Item, error)
 	Page(ctx context.Context, viewer int64, after timeline.Position, limit int) (timeline.Page, error)
+	// Version changes whenever Window's entries may have (see
+	// timeline.Reader.Version).
+	Version(ctx context.Context, viewer int64) (uint64, error)
 }
 
 // Page is one ranked page; Next is the cursor of the next one ("" at the
@@ -47,6 +51,10 @@ type Reader struct {
 	rk      *Ranker
 	now     func() time.Time
 	pool    sync.Pool // *readScratch
+
+	cache       OrderCache // nil: every first page ranks
+	cacheMaxAge int64      // ms
+	counters    cacheCounters
 }
 
 // readScratch is one read's reusable memory.
@@ -60,12 +68,15 @@ type readScratch struct {
 }
 
 // NewReader wires a ranked reader; now may be nil (time.Now).
-func NewReader(tl Timeline, aff AffinityStore, snaps SnapshotStore, cursors *Cursors, rk *Ranker, now func() time.Time) *Reader {
+func NewReader(tl Timeline, aff AffinityStore, snaps SnapshotStore, cursors *Cursors, rk *Ranker, now func() time.Time, opts ...ReaderOption) *Reader {
 	if now == nil {
 		now = time.Now
 	}
 	r := &Reader{tl: tl, aff: aff, snaps: snaps, cursors: cursors, rk: rk, now: now}
 	r.pool.New = func() any { return &readScratch{} }
+	for _, o := range opts {
+		o(r)
+	}
 	return r
 }
 
@@ -91,12 +102,31 @@ func (r *Reader) Ranked(ctx context.Context, viewer int64, cursor string, limit 
 	return r.fromSnapshot(ctx, viewer, c, limit, explain)
 }
 
+// first serves a first page: from the viewer's cached order when the
+// viewer's version is the one it was built from (and it is not too old),
+// else by ranking the candidate window.
 func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain bool) (Page, error) {
+	now := r.now().UnixMilli()
+	var version uint64
+	if r.cache != nil {
+		// Read before the window: a write landing in between makes the
+		// order look older than it is (a needless miss next time), never
+		// newer.
+		v, err := r.tl.Version(ctx, viewer)
+		if err != nil {
+			return Page{}, fmt.Errorf("ranked feed version: %w", err)
+		}
+		version = v
+		if o, ok := r.cache.Get(viewer); ok && o.Version == v && now >= o.Built && now-o.Built < r.cacheMaxAge {
+			r.counters.firstHits.Add(1)
+			return r.serve(ctx, viewer, o, 0, limit, explain)
+		}
+		r.counters.firstMisses.Add(1)
+	}
 	items, tail, err := r.tl.Window(ctx, viewer, r.rk.cfg.Window)
 	if err != nil {
 		return Page{}, fmt.Errorf("ranked candidates: %w", err)
 	}
-	now := r.now().UnixMilli()
 	sc := r.pool.Get().(*readScratch)
 	defer r.pool.Put(sc)
 
@@ -136,20 +166,27 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 			out.Items[i].Explain = &xs[i]
 		}
 	}
+	// The whole order is the snapshot: a cursor's offset counts from its
+	// top, so the cached order serves first pages as well as next ones.
+	sc.buf = appendSnapshot(sc.buf[:0], tail, items, ranked)
+	if len(sc.buf) > MaxSnapshotBytes {
+		return Page{}, fmt.Errorf("ranked snapshot of %d bytes is over %d", len(sc.buf), MaxSnapshotBytes)
+	}
+	o := &Order{Version: version, Built: now}
+	if len(ranked) > n || r.cache != nil {
+		o.Data = bytes.Clone(sc.buf)
+	}
 	switch {
 	case len(ranked) > n:
-		sc.buf = appendSnapshot(sc.buf[:0], tail, items, ranked[n:])
-		if len(sc.buf) > MaxSnapshotBytes {
-			return Page{}, fmt.Errorf("ranked snapshot of %d bytes is over %d", len(sc.buf), MaxSnapshotBytes)
+		if err := r.store(ctx, viewer, o); err != nil {
+			return Page{}, err
 		}
-		id := rand.Uint64() | 1 // never 0: 0 means "the tail"
-		expires := now + timeDur(r.rk.cfg.SnapshotTTL).Milliseconds()
-		if err := r.snaps.PutSnapshot(ctx, viewer, id, sc.buf, expires); err != nil {
-			return Page{}, fmt.Errorf("store ranked snapshot: %w", err)
-		}
-		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: id})
+		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: o.Snapshot, Offset: n})
 	case !tail.IsTop():
 		out.Next = r.cursors.Encode(viewer, Cursor{Tail: tail})
+	}
+	if r.cache != nil {
+		r.cache.Set(viewer, o)
 	}
 	if cap(sc.buf) > 256<<10 {
 		sc.buf = nil // do not pin a rare huge buffer in the pool
@@ -157,32 +194,70 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 	return out, nil
 }
 
-// fromSnapshot continues a ranked walk: the snapshot's entries from the
-// cursor's offset, re-checked and re-hydrated (an item deleted or ended
-// since is left out; nothing is repeated or skipped), in stored order.
+// store writes o to the snapshot store under a new id, which it sets.
+// Only an order that a cursor will name is stored.
+func (r *Reader) store(ctx context.Context, viewer int64, o *Order) error {
+	id := rand.Uint64() | 1 // never 0: 0 means "the tail"
+	expires := r.now().UnixMilli() + timeDur(r.rk.cfg.SnapshotTTL).Milliseconds()
+	if err := r.snaps.PutSnapshot(ctx, viewer, id, o.Data, expires); err != nil {
+		return fmt.Errorf("store ranked snapshot: %w", err)
+	}
+	o.Snapshot, o.Expires = id, expires
+	r.counters.stored.Add(1)
+	return nil
+}
+
+// fromSnapshot continues a ranked walk at a cursor: the order comes from
+// the cache when it holds this snapshot, else from the store.
 func (r *Reader) fromSnapshot(ctx context.Context, viewer int64, c Cursor, limit int, explain bool) (Page, error) {
+	now := r.now().UnixMilli()
+	if r.cache != nil {
+		if o, ok := r.cache.Get(viewer); ok && o.Snapshot == c.Snapshot {
+			if now >= o.Expires {
+				return Page{}, ErrExpired // as the store would say
+			}
+			r.counters.nextHits.Add(1)
+			return r.serve(ctx, viewer, o, c.Offset, limit, explain)
+		}
+		r.counters.nextMisses.Add(1)
+	}
 	sc := r.pool.Get().(*readScratch)
 	defer r.pool.Put(sc)
-	data, found, err := r.snaps.Snapshot(ctx, viewer, c.Snapshot, r.now().UnixMilli(), sc.buf[:0])
+	data, found, err := r.snaps.Snapshot(ctx, viewer, c.Snapshot, now, sc.buf[:0])
 	if err != nil {
 		return Page{}, fmt.Errorf("read ranked snapshot: %w", err)
 	}
-	sc.buf = data
+	defer func() {
+		sc.buf = data[:0]
+		if cap(sc.buf) > 256<<10 {
+			sc.buf = nil // do not pin a rare huge buffer in the pool
+		}
+	}()
 	if !found {
 		return Page{}, ErrExpired
 	}
+	return r.serve(ctx, viewer, &Order{Snapshot: c.Snapshot, Data: data}, c.Offset, limit, explain)
+}
+
+// serve is a page of an order from offset: its entries re-checked and
+// re-hydrated (an item deleted or ended since is left out; nothing is
+// repeated or skipped), in order. An order not stored yet (a cached first
+// page's) is stored when the page hands out a cursor into it.
+func (r *Reader) serve(ctx context.Context, viewer int64, o *Order, offset, limit int, explain bool) (Page, error) {
 	var sr snapReader
-	if err := sr.init(data); err != nil {
+	if err := sr.init(o.Data); err != nil {
 		return Page{}, err
 	}
-	if c.Offset > sr.count {
+	if offset > sr.count {
 		return Page{}, fmt.Errorf("%w: offset past the snapshot", timeline.ErrBadCursor)
 	}
-	for range c.Offset {
+	for range offset {
 		if err := sr.next(false, nil, nil); err != nil {
 			return Page{}, err
 		}
 	}
+	sc := r.pool.Get().(*readScratch)
+	defer r.pool.Put(sc)
 	out := Page{Items: make([]timeline.Item, 0, limit)}
 	for len(out.Items) < limit && sr.read < sr.count {
 		need := min(limit-len(out.Items), sr.count-sr.read)
@@ -214,12 +289,21 @@ func (r *Reader) fromSnapshot(ctx context.Context, viewer int64, c Cursor, limit
 	clear(sc.ents) // drop string references before pooling
 	switch {
 	case sr.read < sr.count:
-		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: c.Snapshot, Offset: sr.read})
+		if o.Snapshot == 0 {
+			// A cached order reused by a first page: store it now that a
+			// cursor will name it, and let the cache hold the stored one.
+			stored := *o
+			if err := r.store(ctx, viewer, &stored); err != nil {
+				return Page{}, err
+			}
+			if r.cache != nil {
+				r.cache.Set(viewer, &stored)
+			}
+			o = &stored
+		}
+		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: o.Snapshot, Offset: sr.read})
 	case !sr.tail.IsTop():
 		out.Next = r.cursors.Encode(viewer, Cursor{Tail: sr.tail})
-	}
-	if cap(sc.buf) > 256<<10 {
-		sc.buf = nil
 	}
 	return out, nil
 }
