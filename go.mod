@@ -19,6 +19,8 @@ require golang.org/x/sync v0.23.0
 
 require github.com/dustin/go-humanize v1.1.0
 
+require github.com/maypok86/otter/v2 v2.4.0
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect

@@ -19,21 +19,21 @@ const defaultMinFreeDisk = 512 << 20
 // diskRecheck is how often the fan-out, paused on a full disk, looks again.
 const diskRecheck = time.Second
 
-// diskSize is a byte count given as a human size: 512MiB, 2GB, 1048576.
-type diskSize uint64
+// byteSize is a byte count given as a human size: 512MiB, 2GB, 1048576.
+type byteSize uint64
 
-func (d *diskSize) String() string { return humanize.IBytes(uint64(*d)) }
+func (d *byteSize) String() string { return humanize.IBytes(uint64(*d)) }
 
-func (d *diskSize) Set(s string) error {
+func (d *byteSize) Set(s string) error {
 	n, err := humanize.ParseBytes(s)
 	if err != nil {
 		return fmt.Errorf("a size such as 512MiB or 2GB: %w", err)
 	}
-	*d = diskSize(n)
+	*d = byteSize(n)
 	return nil
 }
 
-func addDiskFlags(fs *flag.FlagSet, d *diskSize) {
+func addDiskFlags(fs *flag.FlagSet, d *byteSize) {
 	*d = defaultMinFreeDisk
 	fs.Var(d, "min-free-disk", "embedded store: below this much free space on the --data filesystem, POST /v1/events answers 507 and the fan-out pauses (0: off)")
 }
@@ -42,7 +42,7 @@ func addDiskFlags(fs *flag.FlagSet, d *diskSize) {
 // the publisher refuses batches with fanout.ErrNoSpace, the fan-out waits
 // before each batch until space returns, and the "disk" health part (down
 // at once below the watermark) names the disk. It returns the watermark.
-func guardDisk(b *backend, data string, min diskSize, log *slog.Logger) *diskspace.Watermark {
+func guardDisk(b *backend, data string, min byteSize, log *slog.Logger) *diskspace.Watermark {
 	w := diskspace.New(data, uint64(min), diskspace.DefaultTTL)
 	b.publisher = fanout.GuardedPublisher{Publisher: b.publisher, Guard: w}
 	consume := b.consume

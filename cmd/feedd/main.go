@@ -56,8 +56,9 @@ type options struct {
 	push           pushOptions
 	limits         httpLimits
 	life           lifecycleOptions
-	minFreeDisk    diskSize
+	minFreeDisk    byteSize
 	purge          purgeOptions
+	rankCache      rankCacheOptions
 }
 
 func parseFlags(args []string) (options, error) {
@@ -89,6 +90,7 @@ func parseFlags(args []string) (options, error) {
 	addLifecycleFlags(fs, &o.life)
 	addDiskFlags(fs, &o.minFreeDisk)
 	addPurgeFlags(fs, &o.purge)
+	addRankCacheFlags(fs, &o.rankCache)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,6 +113,9 @@ func parseFlags(args []string) (options, error) {
 		return o, err
 	}
 	if err := o.purge.check(); err != nil {
+		return o, err
+	}
+	if err := o.rankCache.check(); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -252,6 +257,11 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: healthObserver{reg, lc.health.Part("fanout")}, Log: log}
 	reader := timeline.NewReader(b.stores.timelines, b.stores.graph, b.stores.objects, timeline.ReaderConfig{Policy: policy})
+	ranked, closeRanked, err := newRankedReader(o.rankCache, reader, b.stores.ranking, ranking.NewCursors(secret), ranker, reg)
+	if err != nil {
+		return err
+	}
+	defer closeRanked()
 
 	if o.demo {
 		if !rl.ingest {
@@ -265,7 +275,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Publisher:   publisherFor(rl, b.publisher),
 		Feed:        feedFor(rl, reader),
 		Cursors:     timeline.NewCursors(secret),
-		Ranked:      rankedFor(rl, ranking.NewReader(reader, b.stores.ranking, b.stores.ranking, ranking.NewCursors(secret), ranker, nil)),
+		Ranked:      rankedFor(rl, ranked),
 		Tokens:      tokens,
 		Metrics:     reg,
 		Log:         log,

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"time"
+
+	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/rankcache"
+	"github.com/lenta-dev/lenta/ranking"
+)
+
+// rankCacheOptions bound the in-process cache of ranked orders.
+type rankCacheOptions struct {
+	bytes  byteSize
+	maxAge time.Duration
+}
+
+func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
+	o.bytes = 64 << 20
+	fs.Var(&o.bytes, "ranked-cache-bytes", "memory for viewers' ranked orders (about 30 KB each): first pages reuse a viewer's order while the viewer's timeline version is unchanged, next pages skip the snapshot read (0: off)")
+	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", time.Minute, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
+}
+
+func (o rankCacheOptions) check() error {
+	if o.bytes != 0 && o.bytes < rankcache.MinBytes {
+		return errors.New("--ranked-cache-bytes must be 0 (off) or at least 1MiB")
+	}
+	if o.maxAge <= 0 {
+		return errors.New("--ranked-cache-max-age must be positive")
+	}
+	return nil
+}
+
+// newRankedReader wires the ranked reader with its order cache (when one
+// is configured) and exports the cache's figures. close releases the
+// cache.
+func newRankedReader(o rankCacheOptions, tl ranking.Timeline, st rankingStore, cursors *ranking.Cursors,
+	rk *ranking.Ranker, reg *metrics.Registry) (rd *ranking.Reader, close func(), err error) {
+	if o.bytes == 0 {
+		rd = ranking.NewReader(tl, st, st, cursors, rk, nil)
+		reg.RankedCache(func() metrics.RankedCacheStats { return rankedStats(rd.CacheStats(), nil, 0) })
+		return rd, func() {}, nil
+	}
+	c, err := rankcache.New(int64(o.bytes), time.Duration(rk.Config().SnapshotTTL))
+	if err != nil {
+		return nil, nil, err
+	}
+	rd = ranking.NewReader(tl, st, st, cursors, rk, nil, ranking.WithOrderCache(c, o.maxAge))
+	reg.RankedCache(func() metrics.RankedCacheStats { return rankedStats(rd.CacheStats(), c, uint64(o.bytes)) })
+	return rd, c.Close, nil
+}
+
+func rankedStats(s ranking.CacheStats, c *rankcache.Cache, max uint64) metrics.RankedCacheStats {
+	out := metrics.RankedCacheStats{FirstHits: s.FirstHits, FirstMisses: s.FirstMisses,
+		NextHits: s.NextHits, NextMisses: s.NextMisses, Stored: s.Stored, MaxBytes: max}
+	if c != nil {
+		out.Bytes, out.Orders = c.Bytes(), c.Len()
+	}
+	return out
+}

@@ -1,0 +1,33 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRankedCacheExportsTheStats: each scrape reads the stats again.
+func TestRankedCacheExportsTheStats(t *testing.T) {
+	r := New()
+	s := RankedCacheStats{FirstHits: 9, FirstMisses: 1, NextHits: 4, NextMisses: 2, Stored: 3,
+		Bytes: 4096, MaxBytes: 1 << 26, Orders: 2}
+	r.RankedCache(func() RankedCacheStats { return s })
+	out := scrape(t, r)
+	for _, want := range []string{
+		`lenta_ranked_pages_total{cache="hit",page="first"} 9`,
+		`lenta_ranked_pages_total{cache="miss",page="first"} 1`,
+		`lenta_ranked_pages_total{cache="hit",page="next"} 4`,
+		`lenta_ranked_pages_total{cache="miss",page="next"} 2`,
+		`lenta_ranked_snapshots_stored_total 3`,
+		`lenta_ranked_cache_bytes 4096`,
+		`lenta_ranked_cache_max_bytes 6.7108864e+07`,
+		`lenta_ranked_cache_orders 2`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	s.FirstHits = 10
+	if out := scrape(t, r); !strings.Contains(out, `lenta_ranked_pages_total{cache="hit",page="first"} 10`) {
+		t.Error("a later scrape does not read the stats again")
+	}
+}
