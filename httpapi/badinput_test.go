@@ -29,6 +29,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/notify"
 	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/schema"
@@ -120,7 +121,13 @@ type biWindow struct {
 	items []timeline.Item
 }
 
-func (w biWindow) Version(context.Context, int64) (uint64, error) { return 1, nil }
+func (w biWindow) Head(context.Context, int64) (timeline.Head, error) {
+	return timeline.Head{Version: 1}, nil
+}
+
+func (w biWindow) HydrateWith(ctx context.Context, viewer int64, _ *graph.Relations, entries []timeline.Entry) ([]timeline.Item, error) {
+	return w.Hydrate(ctx, viewer, entries)
+}
 
 func (w biWindow) Window(context.Context, int64, int) ([]timeline.Item, timeline.Position, error) {
 	w.fx.reads.Add(1)

@@ -46,6 +46,9 @@ type OrderCache interface {
 	Set(viewer int64, o *Order)
 }
 
+// DefaultOrderMaxAge is feedd's --ranked-cache-max-age.
+const DefaultOrderMaxAge = time.Minute
+
 // ReaderOption configures a Reader.
 type ReaderOption func(*Reader)
 

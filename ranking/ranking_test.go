@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
@@ -286,16 +287,20 @@ type fakeTimeline struct {
 	version uint64
 }
 
-func (f *fakeTimeline) Version(context.Context, int64) (uint64, error) {
+func (f *fakeTimeline) Head(context.Context, int64) (timeline.Head, error) {
 	if f.version != 0 {
-		return f.version, nil
+		return timeline.Head{Version: f.version}, nil
 	}
 	h := fnv.New64a()
 	for _, it := range f.live() {
 		h.Write([]byte(it.EventID))
 		h.Write([]byte{0})
 	}
-	return h.Sum64(), nil
+	return timeline.Head{Version: h.Sum64()}, nil
+}
+
+func (f *fakeTimeline) HydrateWith(ctx context.Context, viewer int64, _ *graph.Relations, es []timeline.Entry) ([]timeline.Item, error) {
+	return f.Hydrate(ctx, viewer, es)
 }
 
 func (f *fakeTimeline) live() []timeline.Item {

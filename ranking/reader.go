@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -22,9 +23,11 @@ type Timeline interface {
 	Window(ctx context.Context, viewer int64, n int) ([]timeline.Item, timeline.Position, error)
 	Hydrate(ctx context.Context, viewer int64, entries []timeline.Entry) ([]timeline.Item, error)
 	Page(ctx context.Context, viewer int64, after timeline.Position, limit int) (timeline.Page, error)
-	// Version changes whenever Window's entries may have (see
-	// timeline.Reader.Version).
-	Version(ctx context.Context, viewer int64) (uint64, error)
+	// Head reads the viewer's relations and a version that changes
+	// whenever Window's entries may have (see timeline.Head).
+	Head(ctx context.Context, viewer int64) (timeline.Head, error)
+	// HydrateWith is Hydrate with relations Head read in this request.
+	HydrateWith(ctx context.Context, viewer int64, rel *graph.Relations, entries []timeline.Entry) ([]timeline.Item, error)
 }
 
 // Page is one ranked page; Next is the cursor of the next one ("" at the
@@ -112,14 +115,14 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 		// Read before the window: a write landing in between makes the
 		// order look older than it is (a needless miss next time), never
 		// newer.
-		v, err := r.tl.Version(ctx, viewer)
+		h, err := r.tl.Head(ctx, viewer)
 		if err != nil {
 			return Page{}, fmt.Errorf("ranked feed version: %w", err)
 		}
-		version = v
-		if o, ok := r.cache.Get(viewer); ok && o.Version == v && now >= o.Built && now-o.Built < r.cacheMaxAge {
+		version = h.Version
+		if o, ok := r.cache.Get(viewer); ok && o.Version == h.Version && now >= o.Built && now-o.Built < r.cacheMaxAge {
 			r.counters.firstHits.Add(1)
-			return r.serve(ctx, viewer, o, 0, limit, explain)
+			return r.serve(ctx, viewer, &h.Relations, o, 0, limit, explain)
 		}
 		r.counters.firstMisses.Add(1)
 	}
@@ -217,7 +220,7 @@ func (r *Reader) fromSnapshot(ctx context.Context, viewer int64, c Cursor, limit
 				return Page{}, ErrExpired // as the store would say
 			}
 			r.counters.nextHits.Add(1)
-			return r.serve(ctx, viewer, o, c.Offset, limit, explain)
+			return r.serve(ctx, viewer, nil, o, c.Offset, limit, explain)
 		}
 		r.counters.nextMisses.Add(1)
 	}
@@ -236,14 +239,15 @@ func (r *Reader) fromSnapshot(ctx context.Context, viewer int64, c Cursor, limit
 	if !found {
 		return Page{}, ErrExpired
 	}
-	return r.serve(ctx, viewer, &Order{Snapshot: c.Snapshot, Data: data}, c.Offset, limit, explain)
+	return r.serve(ctx, viewer, nil, &Order{Snapshot: c.Snapshot, Data: data}, c.Offset, limit, explain)
 }
 
 // serve is a page of an order from offset: its entries re-checked and
 // re-hydrated (an item deleted or ended since is left out; nothing is
 // repeated or skipped), in order. An order not stored yet (a cached first
-// page's) is stored when the page hands out a cursor into it.
-func (r *Reader) serve(ctx context.Context, viewer int64, o *Order, offset, limit int, explain bool) (Page, error) {
+// page's) is stored when the page hands out a cursor into it. rel, when
+// not nil, are the viewer's relations read earlier in this request.
+func (r *Reader) serve(ctx context.Context, viewer int64, rel *graph.Relations, o *Order, offset, limit int, explain bool) (Page, error) {
 	var sr snapReader
 	if err := sr.init(o.Data); err != nil {
 		return Page{}, err
@@ -268,7 +272,13 @@ func (r *Reader) serve(ctx context.Context, viewer int64, o *Order, offset, limi
 				return Page{}, err
 			}
 		}
-		got, err := r.tl.Hydrate(ctx, viewer, sc.ents)
+		var got []timeline.Item
+		var err error
+		if rel != nil {
+			got, err = r.tl.HydrateWith(ctx, viewer, rel, sc.ents)
+		} else {
+			got, err = r.tl.Hydrate(ctx, viewer, sc.ents)
+		}
 		if err != nil {
 			return Page{}, fmt.Errorf("ranked page: %w", err)
 		}

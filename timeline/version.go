@@ -5,24 +5,42 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+
+	"github.com/lenta-dev/lenta/graph"
 )
 
-// Version fingerprints everything viewer's feed head is assembled from:
-// the viewer's relations (friends, follows, blocks), the large authors
-// whose outboxes are merged in, and the Store versions of the home
-// timeline and of those outboxes. While it is unchanged, Window returns
-// the same entries (not necessarily the same content or counts: deletions,
-// ended broadcasts and group audiences are object state, which Hydrate
-// re-checks on every read). It costs one relations read and one version
-// read per source, not a read of the entries.
-//
-// A fingerprint is only comparable within one Reader (the hash is seeded
-// per process).
-func (r *Reader) Version(ctx context.Context, viewer int64) (uint64, error) {
+// Head is what a read of viewer's feed head starts from: the viewer's
+// relations, read once, and Version.
+type Head struct {
+	Relations graph.Relations
+	// Version fingerprints everything viewer's feed head is assembled
+	// from: the relations (friends, follows, blocks), the large authors
+	// whose outboxes are merged in, and the Store versions of the home
+	// timeline and of those outboxes. While it is unchanged, Window
+	// returns the same entries (not necessarily the same content or
+	// counts: deletions, ended broadcasts and group audiences are object
+	// state, which Hydrate re-checks on every read). A Version is only
+	// comparable within one Reader (the hash is seeded per process).
+	Version uint64
+}
+
+// Head reads viewer's relations and computes Version. It costs one
+// relations read and one version read per source, not a read of the
+// entries.
+func (r *Reader) Head(ctx context.Context, viewer int64) (Head, error) {
 	rel, err := r.graph.Relations(ctx, viewer)
 	if err != nil {
-		return 0, fmt.Errorf("relations of %d: %w", viewer, err)
+		return Head{}, fmt.Errorf("relations of %d: %w", viewer, err)
 	}
+	v, err := r.version(ctx, viewer, &rel)
+	if err != nil {
+		return Head{}, err
+	}
+	return Head{Relations: rel, Version: v}, nil
+}
+
+// version is Head's Version for the relations rel.
+func (r *Reader) version(ctx context.Context, viewer int64, rel *graph.Relations) (uint64, error) {
 	large, err := r.largeAuthors(ctx)
 	if err != nil {
 		return 0, err

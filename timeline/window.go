@@ -3,6 +3,8 @@ package timeline
 import (
 	"context"
 	"fmt"
+
+	"github.com/lenta-dev/lenta/graph"
 )
 
 // MaxWindow bounds Window: the most candidates one ranked read assembles.
@@ -38,11 +40,20 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	if err != nil {
 		return nil, fmt.Errorf("relations of %d: %w", viewer, err)
 	}
+	return r.HydrateWith(ctx, viewer, &rel, entries)
+}
+
+// HydrateWith is Hydrate with the viewer's relations already read in this
+// request (Head's): what the viewer may see is still decided now.
+func (r *Reader) HydrateWith(ctx context.Context, viewer int64, rel *graph.Relations, entries []Entry) ([]Item, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
 	// The markers of all the Class entries in one read.
 	var mc markerCache
 	var objs []string
 	for i := range entries {
-		if e := &entries[i]; e.Kind == KindClass && classScreen(&rel, e) {
+		if e := &entries[i]; e.Kind == KindClass && classScreen(rel, e) {
 			objs = append(objs, e.Object)
 		}
 	}
@@ -51,7 +62,7 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	}
 	cs := make([]candidate, 0, len(entries))
 	for _, e := range entries {
-		c, keep, err := r.screen(ctx, &rel, viewer, e, true, &mc)
+		c, keep, err := r.screen(ctx, rel, viewer, e, true, &mc)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +73,7 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	return r.hydrate(ctx, &rel, viewer, cs, r.cfg.Now().UnixMilli(), nil)
+	return r.hydrate(ctx, rel, viewer, cs, r.cfg.Now().UnixMilli(), nil)
 }
 
 // ParseKind is the Kind named s (Kind.String's inverse); 0 if unknown.
