@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/rankcache"
+	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/schema"
 	cassandrastore "github.com/lenta-dev/lenta/store/cassandra"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
@@ -187,24 +189,57 @@ func (e *Env) cassandraCeiling(ctx context.Context, chunks [][]timeline.Row, tot
 		rowsPerSec: float64(total) / el.Seconds()}, nil
 }
 
+// readStores are in-process readers on the target's store: the ceilings
+// of the HTTP read path.
+type readStores struct {
+	recent timeline.Feed
+	ranked ranking.Feed
+}
+
 // readStore opens the target's store for in-process reads (embedded: the
-// shared feedd's data folder, so feedd must be stopped) and returns a
-// Reader on it and a closer.
-func (e *Env) readStore(ctx context.Context) (timeline.Feed, func(), error) {
+// shared feedd's data folder, so feedd must be stopped) and returns the
+// readers feedd would serve with (the ranked one with an order cache of
+// feedd's default size) and a closer.
+func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
 	policy := timeline.DefaultPolicy
+	var (
+		tl      *timeline.Reader
+		rks     rankingStore
+		closeSt func()
+	)
 	if e.Opts.Target.Real() {
 		st, err := cassandrastore.Open(ctx, cassandrastore.Config{Hosts: strings.Split(e.Opts.Target.Cassandra, ","),
 			Keyspace: e.Opts.Target.Keyspace})
 		if err != nil {
-			return nil, nil, err
+			return readStores{}, nil, err
 		}
-		r := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Policy: policy})
-		return r, st.Close, nil
+		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Policy: policy})
+		rks, closeSt = st.Ranking(), st.Close
+	} else {
+		st, err := pebblestore.Open(filepath.Join(e.data, "store"), pebblestore.Options{})
+		if err != nil {
+			return readStores{}, nil, err
+		}
+		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Policy: policy})
+		rks, closeSt = st.Ranking(), func() { st.Close() }
 	}
-	st, err := pebblestore.Open(filepath.Join(e.data, "store"), pebblestore.Options{})
+	rk, err := ranking.NewRanker(ranking.Defaults())
 	if err != nil {
-		return nil, nil, err
+		closeSt()
+		return readStores{}, nil, err
 	}
-	r := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Policy: policy})
-	return r, func() { st.Close() }, nil
+	cache, err := rankcache.New(rankcache.DefaultBytes, time.Duration(rk.Config().SnapshotTTL))
+	if err != nil {
+		closeSt()
+		return readStores{}, nil, err
+	}
+	rd := ranking.NewReader(tl, rks, rks, ranking.NewCursors([]byte("bench ceiling")), rk, nil,
+		ranking.WithOrderCache(cache, ranking.DefaultOrderMaxAge))
+	return readStores{recent: tl, ranked: rd}, func() { cache.Close(); closeSt() }, nil
+}
+
+// rankingStore is what a ranked reader keeps in the store.
+type rankingStore interface {
+	ranking.AffinityStore
+	ranking.SnapshotStore
 }

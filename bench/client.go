@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -122,6 +123,7 @@ type pageWire struct {
 	Items []struct {
 		EventID string `msgpack:"event_id"`
 	} `msgpack:"items"`
+	Next string `msgpack:"next_cursor"`
 }
 
 // Reader reads feeds; one per client goroutine (it keeps a buffer).
@@ -137,30 +139,42 @@ func (c *Client) NewReader(order string) *Reader { return &Reader{c: c, order: o
 
 // Page reads the first page of user's feed and returns its item ids.
 func (r *Reader) Page(ctx context.Context, user int64, limit int) ([]string, error) {
+	ids, _, err := r.PageAt(ctx, user, "", limit)
+	return ids, err
+}
+
+// PageAt reads the page of user's feed at cursor ("" the first) and
+// returns its item ids and the next page's cursor.
+func (r *Reader) PageAt(ctx context.Context, user int64, cursor string, limit int) (ids []string, next string, err error) {
 	url := r.c.base + "/v1/feed?limit=" + strconv.Itoa(limit) + "&user=" + strconv.FormatInt(user, 10)
 	if r.order != "" {
 		url += "&order=" + r.order
 	}
+	if cursor != "" {
+		url += "&cursor=" + neturl.QueryEscape(cursor)
+	}
 	code, body, err := r.c.h.get(ctx, url, r.c.service, r.buf)
 	r.buf = body
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if code != 200 {
-		return nil, fmt.Errorf("feed of %d: %d %s", user, code, body)
+		return nil, "", fmt.Errorf("feed of %d: %d %s", user, code, body)
 	}
 	var p pageWire
 	if err := msgpack.Unmarshal(body, &p); err != nil {
-		return nil, fmt.Errorf("decode feed of %d: %w", user, err)
+		return nil, "", fmt.Errorf("decode feed of %d: %w", user, err)
 	}
-	ids := make([]string, len(p.Items))
+	ids = make([]string, len(p.Items))
 	for i := range p.Items {
 		ids[i] = p.Items[i].EventID
 	}
-	return ids, nil
+	return ids, p.Next, nil
 }
 
-// Metrics reads /metrics: every sample summed over its labels, by name.
+// Metrics reads /metrics: every sample summed over its labels, by name,
+// and each labelled sample also under its name with labels as exposed
+// (name{a="x",b="y"}).
 func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
 	code, body, err := c.h.get(ctx, c.base+"/metrics", "", nil)
 	if err != nil {
@@ -186,12 +200,13 @@ func parseMetrics(body []byte) (map[string]float64, error) {
 			continue
 		}
 		name := line[:sp]
-		if i := strings.IndexByte(name, '{'); i >= 0 {
-			name = name[:i]
-		}
 		v, err := strconv.ParseFloat(line[sp+1:], 64)
 		if err != nil {
 			continue // NaN/Inf forms we do not need
+		}
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			out[name] = v // also by its labels, as the line spells them
+			name = name[:i]
 		}
 		out[name] += v
 	}

@@ -67,9 +67,13 @@ func runMixed(ctx context.Context, e *Env, s *report.Scenario) error {
 	s.Add("applied during the phase", (mid.Applied-base.Applied)/el, "events/s")
 	s.Add("deliveries during the phase", (mid.Deliveries-base.Deliveries)/el, "rows/s")
 	s.Add("drain after the phase", end.Sub(start).Seconds()-e.Opts.Duration.Seconds(), "s")
-	s.Add("reads", float64(res.requests)/res.seconds, "req/s")
+	s.Add("reads ("+e.Opts.Order+")", float64(res.requests)/res.seconds, "req/s")
 	s.Add("read p50", sum.P50, "ms")
-	s.Add("read p99", sum.P99, "ms")
+	if e.Opts.Order == "ranked" && !e.Opts.Target.Real() {
+		s.AddTarget("read p99 ("+e.Opts.Order+")", sum.P99, "ms", false, targetMixedRankedP99)
+	} else {
+		s.Add("read p99 ("+e.Opts.Order+")", sum.P99, "ms")
+	}
 	s.Add("read max", sum.Max, "ms")
 	s.Add("read errors", float64(res.errors), "requests")
 	s.Series = append(s.Series, rateSeries(samples, start)...)

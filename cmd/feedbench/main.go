@@ -94,7 +94,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&o.Partitions, "partitions", 0, "feedd --partitions (0: feedd's default, 4 embedded, 12 on Kafka)")
 	fs.IntVar(&o.FeeddBatch, "feedd-batch", 0, "feedd --batch (0: feedd's default 500)")
 	fs.Int64Var(&o.LargeThreshold, "large-threshold", 0, "feedd --large-threshold (0: between the biggest community and the smallest large author)")
-	fs.StringVar(&o.Order, "order", "recent", "feed order passed through as order= on reads (ranked once ranking lands)")
+	fs.StringVar(&o.Order, "order", "ranked", "feed order of the latency, mixed and soak reads, passed as order= (ranked, the API default, or recent); the read scenario reads both")
 	fs.Float64Var(&o.Fraction, "fraction", 0.5, "latency and mixed run at this fraction of peak")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "length of the latency, read and mixed phases (and of the soak when --soak-duration is unset)")
 	fs.IntVar(&o.Clients, "clients", 32, "concurrent feed readers")
@@ -153,6 +153,9 @@ func parse(args []string, stderr io.Writer) (config, error) {
 		o.Fraction <= 0 || o.Duration <= 0 || o.Followers < 2 || o.Sample < 1 || o.CeilingRows < 1 || o.Interval <= 0 ||
 		o.PushSubs < 1 || o.Pushes < 1 || o.Rate <= 0 || o.ReadRate <= 0 || o.SoakDuration <= 0 || o.SoakInterval <= 0 || o.SoakGoroutineSlack <= 0 || o.SoakRetention < 0 {
 		return c, errors.New("sizes must be positive (--limit at most 100, --followers at least 2)")
+	}
+	if o.Order != "ranked" && o.Order != "recent" {
+		return c, fmt.Errorf("--order %q: ranked or recent", o.Order)
 	}
 	var expanded []string
 	for _, n := range c.names {
