@@ -129,7 +129,7 @@ func (w biWindow) HydrateWith(ctx context.Context, viewer int64, _ *graph.Relati
 	return w.Hydrate(ctx, viewer, entries)
 }
 
-func (w biWindow) Window(context.Context, int64, int) ([]timeline.Item, timeline.Position, error) {
+func (w biWindow) Candidates(context.Context, int64, int) ([]timeline.Item, timeline.Position, error) {
 	w.fx.reads.Add(1)
 	return append([]timeline.Item(nil), w.items...), timeline.Position{}, nil
 }

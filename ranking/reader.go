@@ -20,7 +20,9 @@ var ErrExpired = errors.New("ranked cursor expired: reload the feed from the top
 
 // Timeline is what the ranked reader needs of timeline.Reader.
 type Timeline interface {
-	Window(ctx context.Context, viewer int64, n int) ([]timeline.Item, timeline.Position, error)
+	// Candidates is the window a ranker orders (timeline.Reader.Candidates:
+	// screened, counted, content only where it decides what shows).
+	Candidates(ctx context.Context, viewer int64, n int) ([]timeline.Item, timeline.Position, error)
 	Hydrate(ctx context.Context, viewer int64, entries []timeline.Entry) ([]timeline.Item, error)
 	Page(ctx context.Context, viewer int64, after timeline.Position, limit int) (timeline.Page, error)
 	// Head reads the viewer's relations and a version that changes
@@ -110,7 +112,10 @@ func (r *Reader) Ranked(ctx context.Context, viewer int64, cursor string, limit 
 // else by ranking the candidate window.
 func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain bool) (Page, error) {
 	now := r.now().UnixMilli()
-	var version uint64
+	var (
+		version uint64
+		rel     *graph.Relations
+	)
 	if r.cache != nil {
 		// Read before the window: a write landing in between makes the
 		// order look older than it is (a needless miss next time), never
@@ -119,14 +124,14 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 		if err != nil {
 			return Page{}, fmt.Errorf("ranked feed version: %w", err)
 		}
-		version = h.Version
+		version, rel = h.Version, &h.Relations
 		if o, ok := r.cache.Get(viewer); ok && o.Version == h.Version && now >= o.Built && now-o.Built < r.cacheMaxAge {
 			r.counters.firstHits.Add(1)
-			return r.serve(ctx, viewer, &h.Relations, o, 0, limit, explain)
+			return r.serve(ctx, viewer, rel, o, 0, limit, explain)
 		}
 		r.counters.firstMisses.Add(1)
 	}
-	items, tail, err := r.tl.Window(ctx, viewer, r.rk.cfg.Window)
+	items, tail, err := r.tl.Candidates(ctx, viewer, r.rk.cfg.Window)
 	if err != nil {
 		return Page{}, fmt.Errorf("ranked candidates: %w", err)
 	}
@@ -156,45 +161,23 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 	}
 	ranked := r.rk.rank(now, items, sc.sums, &sc.rank)
 
-	n := min(limit, len(ranked))
-	out := Page{Items: make([]timeline.Item, n)}
-	var xs []timeline.Explain
-	if explain {
-		xs = make([]timeline.Explain, n)
-	}
-	for i := range n {
-		out.Items[i] = items[ranked[i].Index]
-		if explain {
-			xs[i] = ranked[i].Explain
-			out.Items[i].Explain = &xs[i]
-		}
-	}
 	// The whole order is the snapshot: a cursor's offset counts from its
 	// top, so the cached order serves first pages as well as next ones.
 	sc.buf = appendSnapshot(sc.buf[:0], tail, items, ranked)
 	if len(sc.buf) > MaxSnapshotBytes {
 		return Page{}, fmt.Errorf("ranked snapshot of %d bytes is over %d", len(sc.buf), MaxSnapshotBytes)
 	}
-	o := &Order{Version: version, Built: now}
-	if len(ranked) > n || r.cache != nil {
-		o.Data = bytes.Clone(sc.buf)
-	}
-	switch {
-	case len(ranked) > n:
-		if err := r.store(ctx, viewer, o); err != nil {
-			return Page{}, err
-		}
-		out.Next = r.cursors.Encode(viewer, Cursor{Snapshot: o.Snapshot, Offset: n})
-	case !tail.IsTop():
-		out.Next = r.cursors.Encode(viewer, Cursor{Tail: tail})
+	o := &Order{Version: version, Built: now, Data: bytes.Clone(sc.buf)}
+	if cap(sc.buf) > 256<<10 {
+		sc.buf = nil // do not pin a rare huge buffer in the pool
 	}
 	if r.cache != nil {
 		r.cache.Set(viewer, o)
 	}
-	if cap(sc.buf) > 256<<10 {
-		sc.buf = nil // do not pin a rare huge buffer in the pool
-	}
-	return out, nil
+	// The candidates carry no content: the page shown is hydrated from the
+	// order like any other (which also stores the order once a cursor
+	// names it).
+	return r.serve(ctx, viewer, rel, o, 0, limit, explain)
 }
 
 // store writes o to the snapshot store under a new id, which it sets.

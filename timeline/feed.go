@@ -131,11 +131,12 @@ func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit i
 	if limit <= 0 || limit > MaxPageLimit {
 		return Page{}, fmt.Errorf("limit %d is outside 1..%d", limit, MaxPageLimit)
 	}
-	return r.page(ctx, viewer, after, limit)
+	return r.page(ctx, viewer, after, limit, false)
 }
 
-// page is Page without the bound on limit (Window reads more than a page).
-func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit int) (Page, error) {
+// page is Page without the bound on limit (Window reads more than a
+// page). light is hydrate's (Candidates).
+func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit int, light bool) (Page, error) {
 	rel, err := r.graph.Relations(ctx, viewer)
 	if err != nil {
 		return Page{}, fmt.Errorf("relations of %d: %w", viewer, err)
@@ -201,7 +202,7 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 		if len(pending) == 0 {
 			break
 		}
-		items, err = r.hydrate(ctx, &rel, viewer, pending, now, items)
+		items, err = r.hydrate(ctx, &rel, viewer, pending, now, items, light)
 		if err != nil {
 			return Page{}, err
 		}
@@ -402,12 +403,24 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 // hydrate loads the content and counts of the candidates and drops those
 // whose object is gone, whose broadcast ended, or whose group audience no
 // longer includes the viewer.
-func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64, cs []candidate, now int64, out []Item) ([]Item, error) {
+//
+// light (Candidates) reads objects only for the candidates whose showing
+// depends on object state besides deletion (Class aggregates, broadcasts,
+// group audiences): the items of a post, photo or gift keep no text or
+// media and are not checked for deletion (a delete removes their rows at
+// fan-out; the page that shows them hydrates them fully).
+func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64, cs []candidate, now int64, out []Item, light bool) ([]Item, error) {
 	ids := make([]string, len(cs))
 	for i := range cs {
 		ids[i] = cs[i].e.Object
 	}
-	objs, err := r.content.Get(ctx, ids)
+	var objs []objects.Object
+	var err error
+	if light {
+		objs, err = r.stateOf(ctx, cs, ids)
+	} else {
+		objs, err = r.content.Get(ctx, ids)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("hydrate objects: %w", err)
 	}
@@ -473,6 +486,42 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// stateOf reads, for light hydration, the objects of the candidates that
+// need their state (needsState); the others are left zero (not Exists,
+// not Deleted). objs is in the order of ids.
+func (r *Reader) stateOf(ctx context.Context, cs []candidate, ids []string) ([]objects.Object, error) {
+	objs := make([]objects.Object, len(cs))
+	var want []string
+	var at []int
+	for i := range cs {
+		if needsState(&cs[i]) {
+			want = append(want, ids[i])
+			at = append(at, i)
+		}
+	}
+	if len(want) == 0 {
+		return objs, nil
+	}
+	got, err := r.content.Get(ctx, want)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != len(want) {
+		return nil, fmt.Errorf("%d objects for %d ids", len(got), len(want))
+	}
+	for k, i := range at {
+		objs[i] = got[k]
+	}
+	return objs, nil
+}
+
+// needsState: whether a candidate may be shown depends on its object's
+// state besides deletion (an aggregate on the object's visibility, a
+// broadcast on whether it ended).
+func needsState(c *candidate) bool {
+	return c.e.Kind == KindClass || c.e.Kind == KindLive
 }
 
 // visible applies visibility.Check to an object a derived entry shows,

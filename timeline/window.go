@@ -19,7 +19,24 @@ func (r *Reader) Window(ctx context.Context, viewer int64, n int) (items []Item,
 	if n <= 0 || n > MaxWindow {
 		return nil, Position{}, fmt.Errorf("window %d is outside 1..%d", n, MaxWindow)
 	}
-	p, err := r.page(ctx, viewer, Position{}, n)
+	p, err := r.page(ctx, viewer, Position{}, n, false)
+	if err != nil {
+		return nil, Position{}, err
+	}
+	return p.Items, p.Next, nil
+}
+
+// Candidates is Window for ranking: the same entries, screened the same
+// way, with the Class counts and aggregates a ranker needs, but content
+// (text, media) only where it decides whether an item shows: objects are
+// read for Class aggregates and broadcasts only. A page built from them
+// must be hydrated (Hydrate), which also drops an item whose object was
+// deleted and whose row the fan-out has not removed yet.
+func (r *Reader) Candidates(ctx context.Context, viewer int64, n int) (items []Item, tail Position, err error) {
+	if n <= 0 || n > MaxWindow {
+		return nil, Position{}, fmt.Errorf("window %d is outside 1..%d", n, MaxWindow)
+	}
+	p, err := r.page(ctx, viewer, Position{}, n, true)
 	if err != nil {
 		return nil, Position{}, err
 	}
@@ -73,7 +90,7 @@ func (r *Reader) HydrateWith(ctx context.Context, viewer int64, rel *graph.Relat
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	return r.hydrate(ctx, rel, viewer, cs, r.cfg.Now().UnixMilli(), nil)
+	return r.hydrate(ctx, rel, viewer, cs, r.cfg.Now().UnixMilli(), nil, false)
 }
 
 // ParseKind is the Kind named s (Kind.String's inverse); 0 if unknown.

@@ -17,9 +17,9 @@ type rankCacheOptions struct {
 }
 
 func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
-	o.bytes = 64 << 20
+	o.bytes = rankcache.DefaultBytes
 	fs.Var(&o.bytes, "ranked-cache-bytes", "memory for viewers' ranked orders (about 30 KB each): first pages reuse a viewer's order while the viewer's timeline version is unchanged, next pages skip the snapshot read (0: off)")
-	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", time.Minute, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
+	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", ranking.DefaultOrderMaxAge, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
 }
 
 func (o rankCacheOptions) check() error {
