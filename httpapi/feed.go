@@ -92,5 +92,5 @@ func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 		s.reply(ctx, f, fasthttp.StatusOK, (*msgpackFeed)(&body))
 		return
 	}
-	s.reply(ctx, f, fasthttp.StatusOK, &body)
+	s.reply(ctx, f, fasthttp.StatusOK, (*jsonFeed)(&body))
 }

@@ -70,5 +70,5 @@ func (s *Server) getRanked(ctx *fasthttp.RequestCtx, f format, viewer int64, lim
 		s.reply(ctx, f, fasthttp.StatusOK, (*msgpackFeed)(&body))
 		return
 	}
-	s.reply(ctx, f, fasthttp.StatusOK, &body)
+	s.reply(ctx, f, fasthttp.StatusOK, (*jsonFeed)(&body))
 }

@@ -83,6 +83,9 @@ func (s *Server) reply(ctx *fasthttp.RequestCtx, f format, status int, v any) {
 		err = enc.Encode(v)
 		msgpack.PutEncoder(enc)
 		resp.Header.SetContentType(ContentTypeMsgpack)
+	} else if a, ok := v.(jsonAppender); ok {
+		buf.B = a.AppendJSON(buf.B[:0])
+		resp.Header.SetContentType(ContentTypeJSON)
 	} else {
 		enc := json.NewEncoder(buf)
 		enc.SetEscapeHTML(false)
