@@ -33,7 +33,8 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	st, err := pebblestore.Open(filepath.Join(o.data, "store"), pebblestore.Options{
-		Logf: func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...), "component", "pebble") },
+		CacheSize: int64(o.storeCache),
+		Logf:      func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...), "component", "pebble") },
 	})
 	if err != nil {
 		return nil, err

@@ -59,6 +59,7 @@ type options struct {
 	minFreeDisk    byteSize
 	purge          purgeOptions
 	rankCache      rankCacheOptions
+	storeCache     byteSize
 }
 
 func parseFlags(args []string) (options, error) {
@@ -91,6 +92,8 @@ func parseFlags(args []string) (options, error) {
 	addDiskFlags(fs, &o.minFreeDisk)
 	addPurgeFlags(fs, &o.purge)
 	addRankCacheFlags(fs, &o.rankCache)
+	o.storeCache = pebblestore.DefaultCacheSize
+	fs.Var(&o.storeCache, "store-cache", "embedded store: Pebble's block cache (feed reads are point lookups all over the store; what it misses costs a pread)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -117,6 +120,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if err := o.rankCache.check(); err != nil {
 		return o, err
+	}
+	if o.storeCache < 8<<20 {
+		return o, errors.New("--store-cache must be at least 8MiB")
 	}
 	return o, nil
 }

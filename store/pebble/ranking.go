@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -158,27 +159,67 @@ func (r *RankingStore) Interactions(ctx context.Context, viewer int64, authors [
 	if err != nil {
 		return fmt.Errorf("pebblestore: interactions: %w", err)
 	}
-	for i, a := range authors {
-		*kb = affinityPairKey((*kb)[:0], viewer, a)
-		n := 0
-		for ok := it.SeekGE(*kb); ok && n < ranking.MaxPerPair && bytes.HasPrefix(it.Key(), *kb); ok = it.Next() {
-			k := it.Key()
-			if len(k) < len(*kb)+8 {
-				continue
+	// A merge join of the viewer's rows (sorted by author) with authors
+	// (sorted): most authors have no row, and a SeekGE costs a seek in
+	// every level, so the walk seeks only to skip a run of rows of
+	// unwanted authors; an author without rows costs nothing.
+	const pairLen = 1 + 8 + 8
+	i := 0
+	ok := it.First()
+	for ok && i < len(authors) {
+		k := it.Key()
+		if len(k) < pairLen+8 {
+			ok = it.Next()
+			continue
+		}
+		a := decodeI64(k[1+8 : pairLen])
+		if a > authors[i] {
+			// Authors up to a have no rows: skip them without a seek.
+			j, _ := slices.BinarySearch(authors[i:], a)
+			i += j
+			continue
+		}
+		if a < authors[i] {
+			// Rows of an author not asked for: step over a few, then seek.
+			stepped := 0
+			for ok && a < authors[i] && stepped < 8 {
+				ok = it.Next()
+				stepped++
+				if ok {
+					if k = it.Key(); len(k) >= pairLen {
+						a = decodeI64(k[1+8 : pairLen])
+					}
+				}
 			}
-			ts := decodeInv64(k[len(*kb):])
+			if ok && a < authors[i] {
+				*kb = affinityPairKey((*kb)[:0], viewer, authors[i])
+				ok = it.SeekGE(*kb)
+			}
+			continue
+		}
+		// a == authors[i]: its rows, newest first, at most MaxPerPair.
+		n := 0
+		for ok && n < ranking.MaxPerPair {
+			k = it.Key()
+			if len(k) < pairLen+8 || decodeI64(k[1+8:pairLen]) != a {
+				break
+			}
+			ts := decodeInv64(k[pairLen:])
 			if ts < since {
 				break // newest first: the rest are older
 			}
 			v, err := it.ValueAndErr()
 			if err != nil {
+				ok = false
 				break
 			}
 			if len(v) >= 8 {
 				fn(i, ts, math.Float64frombits(binary.BigEndian.Uint64(v)))
 			}
 			n++
+			ok = it.Next()
 		}
+		i++ // the next author's rows come after this one's
 	}
 	err = it.Error()
 	if cerr := it.Close(); err == nil {

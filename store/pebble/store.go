@@ -23,7 +23,7 @@ type Options struct {
 	// re-derived from the event log after a crash (every write is
 	// idempotent). The event log and dead letters always sync.
 	Sync bool
-	// CacheSize is the block cache size in bytes; 0 means 64 MiB.
+	// CacheSize is the block cache size in bytes; 0 means DefaultCacheSize.
 	CacheSize int64
 	// MemTableSize is the memtable size in bytes; 0 means 64 MiB.
 	MemTableSize uint64
@@ -66,6 +66,13 @@ type Store struct {
 	dead      DeadLetterStore
 }
 
+// DefaultCacheSize is the block cache feedd gives Pebble (--store-cache).
+// Feed reads are point lookups spread over the whole keyspace (20 objects,
+// their Class counts and the viewer's markers per page); what the block
+// cache misses is read from the OS page cache with a pread, which took a
+// fifth of feedd's CPU under the read bench at 64 MiB.
+const DefaultCacheSize = 512 << 20
+
 // ErrLogRunning is returned by Close while Log.Run is still running, and by
 // Run when it is already running.
 var ErrLogRunning = errors.New("pebblestore: the event log is being consumed")
@@ -73,7 +80,7 @@ var ErrLogRunning = errors.New("pebblestore: the event log is being consumed")
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.CacheSize <= 0 {
-		opts.CacheSize = 64 << 20
+		opts.CacheSize = DefaultCacheSize
 	}
 	if opts.MemTableSize == 0 {
 		opts.MemTableSize = 64 << 20

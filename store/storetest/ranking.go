@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ func RunRanking(t *testing.T, newStore func(t *testing.T) RankingStore) {
 		{"InteractionsPerAuthor", rankPerAuthor},
 		{"InteractionsSince", rankSince},
 		{"InteractionsBoundedPerPair", rankBounded},
+		{"InteractionsOfManyAuthors", rankManyAuthors},
 		{"SnapshotRoundTrip", rankSnapshot},
 		{"SnapshotExpires", rankSnapshotExpires},
 	})
@@ -157,5 +159,54 @@ func rankSnapshotExpires(t *testing.T, s RankingStore) {
 	must(t, s.PutSnapshot(t.Context(), 1, 8, []byte("x"), now-1))
 	if _, found, err := s.Snapshot(t.Context(), 1, 8, now, nil); err != nil || found {
 		t.Errorf("already expired: found %v, %v", found, err)
+	}
+}
+
+// rankManyAuthors: a read of many authors, most without rows, between runs
+// of rows of authors not asked for (long and short), with rows older than
+// since, negative ids, returns exactly each asked author's rows.
+func rankManyAuthors(t *testing.T, s RankingStore) {
+	now := time.Now().UnixMilli()
+	since := now - 50_000
+	rng := rand.New(rand.NewPCG(7, 7))
+	var in []ranking.Interaction
+	want := map[int64][]seenInteraction{}
+	var asked []int64
+	for a := int64(-40); a <= 200; a++ {
+		rows := 0
+		switch {
+		case a%7 == 0:
+			rows = 12 // a long run (more than a few steps)
+		case a%3 == 0:
+			rows = 1 + rng.IntN(3)
+		}
+		ask := a%2 == 0 || a%5 == 0
+		if ask {
+			asked = append(asked, a)
+		}
+		for r := range rows {
+			ts := now - int64(rng.IntN(100_000)) - int64(r)
+			x := interaction(1, a, ts, fmt.Sprintf("x%d_%d", a, r), float64(r+1))
+			in = append(in, x)
+			if ask && ts >= since {
+				want[a] = append(want[a], seenInteraction{a, ts, x.Weight})
+			}
+		}
+	}
+	in = append(in, interaction(2, 4, now, "other viewer", 9))
+	must(t, s.AddInteractions(t.Context(), in))
+	var all []seenInteraction
+	for _, a := range asked {
+		all = append(all, want[a]...)
+	}
+	slices.SortFunc(all, func(a, b seenInteraction) int {
+		if a.author != b.author {
+			return int(a.author - b.author)
+		}
+		return int(b.ts - a.ts)
+	})
+	got := readInteractions(t, s, 1, asked, since)
+	if !slices.Equal(got, all) {
+		t.Fatalf("read %d interactions, want %d:\n got %v\nwant %v", len(got), len(all), got, all)
 	}
 }
