@@ -94,7 +94,7 @@ func parse(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&o.Partitions, "partitions", 0, "feedd --partitions (0: feedd's default, 4 embedded, 12 on Kafka)")
 	fs.IntVar(&o.FeeddBatch, "feedd-batch", 0, "feedd --batch (0: feedd's default 500)")
 	fs.Int64Var(&o.LargeThreshold, "large-threshold", 0, "feedd --large-threshold (0: between the biggest community and the smallest large author)")
-	fs.StringVar(&o.Order, "order", "ranked", "feed order of the latency, mixed and soak reads, passed as order= (ranked, the API default, or recent); the read scenario reads both")
+	fs.StringVar(&o.Order, "order", "ranked", "feed order of the mixed and soak reads, passed as order= (ranked, the API default, or recent); the read scenario reads both, the latency probes read recent (a new item need not rank first)")
 	fs.Float64Var(&o.Fraction, "fraction", 0.5, "latency and mixed run at this fraction of peak")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "length of the latency, read and mixed phases (and of the soak when --soak-duration is unset)")
 	fs.IntVar(&o.Clients, "clients", 32, "concurrent feed readers")
