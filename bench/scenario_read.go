@@ -116,6 +116,10 @@ func runRead(ctx context.Context, e *Env, s *report.Scenario) error {
 		s.Add("ranked order cache: held", after["lenta_ranked_cache_bytes"]/(1<<20), "MiB")
 		s.Add("ranked order cache: orders held", after["lenta_ranked_cache_orders"], "viewers")
 	}
+	const bcHit, bcMiss = `lenta_store_block_cache_requests_total{result="hit"}`, `lenta_store_block_cache_requests_total{result="miss"}`
+	if hits, misses := after[bcHit]-before[bcHit], after[bcMiss]-before[bcMiss]; hits+misses > 0 {
+		s.Add("store block cache: hit rate (ranked first pages)", hits/(hits+misses), "ratio")
+	}
 	s.Histograms = append(s.Histograms, report.Samples{Name: "HTTP ranked first page latency histogram", Millis: rf.lat.Millis(5000)})
 	s.Latencies = append(s.Latencies, report.Samples{Name: "HTTP ranked first page", Millis: rf.lat.Millis(2000)})
 	if rf.firstErr != nil {

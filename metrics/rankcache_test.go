@@ -31,3 +31,19 @@ func TestRankedCacheExportsTheStats(t *testing.T) {
 		t.Error("a later scrape does not read the stats again")
 	}
 }
+
+func TestBlockCacheExportsTheStats(t *testing.T) {
+	r := New()
+	r.BlockCache(func() BlockCacheStats { return BlockCacheStats{Hits: 90, Misses: 10, Bytes: 1 << 20, MaxBytes: 1 << 29} })
+	out := scrape(t, r)
+	for _, want := range []string{
+		`lenta_store_block_cache_requests_total{result="hit"} 90`,
+		`lenta_store_block_cache_requests_total{result="miss"} 10`,
+		`lenta_store_block_cache_bytes 1.048576e+06`,
+		`lenta_store_block_cache_max_bytes 5.36870912e+08`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}

@@ -244,6 +244,12 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}()
 	reg := metrics.New()
 	reg.SetLagFunc(b.lagValue)
+	if b.pebble != nil {
+		reg.BlockCache(func() metrics.BlockCacheStats {
+			s := b.pebble.CacheStats()
+			return metrics.BlockCacheStats{Hits: s.Hits, Misses: s.Misses, Bytes: s.Bytes, MaxBytes: s.Max}
+		})
+	}
 	ranker, err := loadRanker(o.rankingConfig)
 	if err != nil {
 		return err

@@ -56,6 +56,8 @@ type Store struct {
 	// since) and incremented for every Write or Delete.
 	tlVersion atomic.Uint64
 
+	cacheSize int64 // the block cache's bound (Options.CacheSize)
+
 	logMu sync.Mutex
 	log   *Log
 
@@ -107,7 +109,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, wo: pebble.NoSync}
+	s := &Store{db: db, wo: pebble.NoSync, cacheSize: opts.CacheSize}
 	if opts.Sync {
 		s.wo = pebble.Sync
 	}
@@ -336,4 +338,17 @@ func (s *Store) putBuf(b *[]byte) {
 	}
 	*b = (*b)[:0]
 	s.bufs.Put(b)
+}
+
+// CacheStats is the block cache's use since Open.
+type CacheStats struct {
+	Hits, Misses int64
+	Bytes, Max   int64
+}
+
+// CacheStats reads the block cache's counters (db.Metrics: cheap enough
+// for a metrics scrape, not for a hot path).
+func (s *Store) CacheStats() CacheStats {
+	m := s.db.Metrics().BlockCache
+	return CacheStats{Hits: m.Hits, Misses: m.Misses, Bytes: m.Size, Max: s.cacheSize}
 }
