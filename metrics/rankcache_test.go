@@ -34,7 +34,9 @@ func TestRankedCacheExportsTheStats(t *testing.T) {
 
 func TestBlockCacheExportsTheStats(t *testing.T) {
 	r := New()
-	r.BlockCache(func() BlockCacheStats { return BlockCacheStats{Hits: 90, Misses: 10, Bytes: 1 << 20, MaxBytes: 1 << 29} })
+	r.BlockCache(func() BlockCacheStats {
+		return BlockCacheStats{Hits: 90, Misses: 10, Bytes: 1 << 20, MaxBytes: 1 << 29}
+	})
 	out := scrape(t, r)
 	for _, want := range []string{
 		`lenta_store_block_cache_requests_total{result="hit"} 90`,
