@@ -78,6 +78,11 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
+// secondFeedd is the arguments of a feedd started while the shared one
+// runs (large, push): LENTA_PPROF names one address, which the shared
+// feedd holds, so the second one serves no profiler.
+func secondFeedd() []string { return []string{"--pprof", ""} }
+
 // StartFeedd starts feedd and waits (up to 2 minutes) until /healthz
 // answers 200.
 func StartFeedd(ctx context.Context, c FeeddConfig) (*Feedd, error) {

@@ -91,7 +91,7 @@ func runLarge(ctx context.Context, e *Env, s *report.Scenario) error {
 		threshold = int64(n / 2) // tiny runs: still above the threshold
 	}
 	f, err := StartFeedd(ctx, FeeddConfig{Bin: e.Opts.FeeddBin, Data: data, Target: target, Secret: e.Opts.Secret,
-		Args: e.feeddArgs(threshold), LogPath: filepath.Join(e.Opts.LogDir, "feedd-large.log")})
+		Args: append(e.feeddArgs(threshold), secondFeedd()...), LogPath: filepath.Join(e.Opts.LogDir, "feedd-large.log")})
 	if err != nil {
 		return err
 	}

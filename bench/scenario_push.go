@@ -203,7 +203,8 @@ func runPush(ctx context.Context, e *Env, s *report.Scenario) error {
 	target.Keyspace += "_push"
 	target.TopicPrefix += "push."
 	f, err := StartFeedd(ctx, FeeddConfig{Bin: e.Opts.FeeddBin, Data: data, Target: target, Secret: e.Opts.Secret,
-		Args:    append(e.feeddArgs(e.threshold), "--push-allow-loopback", "--push-allow-http", "--push-workers", strconv.Itoa(pushWorkers)),
+		Args: append(append(e.feeddArgs(e.threshold), secondFeedd()...),
+			"--push-allow-loopback", "--push-allow-http", "--push-workers", strconv.Itoa(pushWorkers)),
 		LogPath: filepath.Join(e.Opts.LogDir, "feedd-push.log")})
 	if err != nil {
 		return err
