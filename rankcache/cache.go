@@ -13,8 +13,8 @@ import (
 // MinBytes is the smallest bound New accepts: a few full windows.
 const MinBytes = 1 << 20
 
-// DefaultBytes is feedd's bound (--ranked-cache-bytes): about 8,500
-// viewers' orders of a full 300-entry window.
+// DefaultBytes is feedd's bound (--ranked-cache-bytes): about 15,000
+// viewers' orders of a full 300-entry window (about 17 KB each).
 const DefaultBytes = 256 << 20
 
 // Cache is a byte-bounded in-memory ranking.OrderCache. It is safe for

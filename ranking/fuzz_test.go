@@ -48,11 +48,17 @@ func FuzzParseConfig(f *testing.F) {
 // the count it announces.
 func FuzzSnapshot(f *testing.F) {
 	items := []timeline.Item{post("a", 1, 10), {EventID: "c", Type: "class", Actor: 2, Owner: 3, Object: "x", TS: 5}}
-	f.Add(appendSnapshot(nil, timeline.Position{TS: 4, ID: "z"}, items, []Ranked{{Index: 1}, {Index: 0}}))
+	f.Add(appendSnapshot(nil, 99, timeline.Position{TS: 4, ID: "z"}, items, []Ranked{{Index: 1}, {Index: 0, Nth: 3}}))
+	f.Add(v1Snapshot(timeline.Position{TS: 4, ID: "z"}, items, []Ranked{{Index: 1}, {Index: 0}}))
 	f.Add([]byte{1, 0, 0, 0})
+	f.Add([]byte{2, 0, 0, 0, 0})
+	rk, err := NewRanker(Defaults())
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var sr snapReader
-		if sr.init(data) != nil {
+		if sr.init(data, rk) != nil {
 			return
 		}
 		var e timeline.Entry

@@ -14,6 +14,9 @@ func timeDur(d Duration) time.Duration { return time.Duration(d) }
 type Ranked struct {
 	Index   int // into the candidates
 	Explain timeline.Explain
+	// Nth is how many items of the same author rank before it (its
+	// diversity factor is the ranker's for Nth).
+	Nth int
 }
 
 // rankScratch is reused between Rank calls (pooled by the Reader) so that
@@ -75,6 +78,7 @@ func (r *Ranker) rank(now int64, items []timeline.Item, affSum []float64, sc *ra
 		a := AuthorOf(it)
 		n := sc.authors[a]
 		sc.authors[a] = n + 1
+		rk.Nth = n
 		rk.Explain.Diversity = r.diversity(n)
 		rk.Explain.Score = Score(&rk.Explain)
 		kept = append(kept, rk)

@@ -163,7 +163,7 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 
 	// The whole order is the snapshot: a cursor's offset counts from its
 	// top, so the cached order serves first pages as well as next ones.
-	sc.buf = appendSnapshot(sc.buf[:0], tail, items, ranked)
+	sc.buf = appendSnapshot(sc.buf[:0], now, tail, items, ranked)
 	if len(sc.buf) > MaxSnapshotBytes {
 		return Page{}, fmt.Errorf("ranked snapshot of %d bytes is over %d", len(sc.buf), MaxSnapshotBytes)
 	}
@@ -232,7 +232,7 @@ func (r *Reader) fromSnapshot(ctx context.Context, viewer int64, c Cursor, limit
 // not nil, are the viewer's relations read earlier in this request.
 func (r *Reader) serve(ctx context.Context, viewer int64, rel *graph.Relations, o *Order, offset, limit int, explain bool) (Page, error) {
 	var sr snapReader
-	if err := sr.init(o.Data); err != nil {
+	if err := sr.init(o.Data, r.rk); err != nil {
 		return Page{}, err
 	}
 	if offset > sr.count {

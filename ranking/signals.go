@@ -132,3 +132,21 @@ func relatedUsers(it *timeline.Item, fn func(u int64)) {
 		fn(a)
 	}
 }
+
+// factors recomputes the explain factors of an entry ranked at built from
+// what a snapshot keeps of it: the same inputs and the same operations as
+// Signals and the diversity pass, so the same bits. A candidate that was
+// ranked is live exactly when it is a broadcast (ended ones never are
+// candidates).
+func (r *Ranker) factors(built int64, e *timeline.Entry, classes int64, affinity float64, nth int) timeline.Explain {
+	it := timeline.Item{Type: e.Kind.String(), TS: e.TS, ClassCount: classes, Live: e.Kind == timeline.KindLive}
+	age := built - it.TS
+	var x timeline.Explain
+	x.TypeWeight, x.LiveBoost = r.TypeWeight(&it)
+	x.Affinity = affinity
+	x.Freshness = r.Freshness(age)
+	x.Engagement = r.Engagement(it.ClassCount, age)
+	x.Diversity = r.diversity(nth)
+	x.Score = Score(&x)
+	return x
+}

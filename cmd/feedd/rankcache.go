@@ -18,7 +18,7 @@ type rankCacheOptions struct {
 
 func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
 	o.bytes = rankcache.DefaultBytes
-	fs.Var(&o.bytes, "ranked-cache-bytes", "memory for viewers' ranked orders (about 30 KB each): first pages reuse a viewer's order while the viewer's timeline version is unchanged, next pages skip the snapshot read (0: off)")
+	fs.Var(&o.bytes, "ranked-cache-bytes", "memory for viewers' ranked orders (about 17 KB each): first pages reuse a viewer's order while the viewer's timeline version is unchanged, next pages skip the snapshot read (0: off)")
 	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", ranking.DefaultOrderMaxAge, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
 }
 
