@@ -3,6 +3,8 @@ package bench
 import (
 	"testing"
 	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 func TestParseMetrics(t *testing.T) {
@@ -35,5 +37,29 @@ func TestBusyRates(t *testing.T) {
 	r := busyRates(ss)
 	if len(r) == 0 || r[0] < 999 || r[len(r)-1] > 1001 {
 		t.Errorf("rates %v", r)
+	}
+}
+
+func TestSkimPageCountsItemsAndReadsTheCursor(t *testing.T) {
+	type item struct {
+		EventID string   `msgpack:"event_id"`
+		Media   []string `msgpack:"media"`
+		Explain map[string]float64
+	}
+	page := map[string]any{
+		"items":       []item{{EventID: "a", Media: []string{"m"}}, {EventID: "b", Explain: map[string]float64{"score": 1.5}}, {}},
+		"next_cursor": "cur",
+		"extra":       []int{1, 2},
+	}
+	body, err := msgpack.Marshal(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, next, err := skimPage(1, body)
+	if err != nil || n != 3 || next != "cur" {
+		t.Fatalf("skimPage = %d, %q, %v; want 3, cur", n, next, err)
+	}
+	if _, _, err := skimPage(1, body[:len(body)-3]); err == nil {
+		t.Fatal("a truncated page was read without error")
 	}
 }

@@ -143,9 +143,55 @@ func (r *Reader) Page(ctx context.Context, user int64, limit int) ([]string, err
 	return ids, err
 }
 
-// PageAt reads the page of user's feed at cursor ("" the first) and
-// returns its item ids and the next page's cursor.
-func (r *Reader) PageAt(ctx context.Context, user int64, cursor string, limit int) (ids []string, next string, err error) {
+// Load reads the page of user's feed at cursor ("" the first) as a load
+// generator does: the whole answer is received and checked, but the items
+// are skipped, not decoded (the client shares the cores it measures; only
+// the count and the next cursor are read).
+func (r *Reader) Load(ctx context.Context, user int64, cursor string, limit int) (items int, next string, err error) {
+	code, body, err := r.get(ctx, user, cursor, limit)
+	if err != nil {
+		return 0, "", err
+	}
+	if code != 200 {
+		return 0, "", fmt.Errorf("feed of %d: %d %s", user, code, body)
+	}
+	return skimPage(user, body)
+}
+
+// skimPage reads a msgpack feed page's item count and next cursor,
+// skipping the items.
+func skimPage(user int64, body []byte) (items int, next string, err error) {
+	d := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(d)
+	d.Reset(bytes.NewReader(body))
+	n, err := d.DecodeMapLen()
+	for ; err == nil && n > 0; n-- {
+		var key string
+		if key, err = d.DecodeString(); err != nil {
+			break
+		}
+		switch key {
+		case "items":
+			var k int
+			if k, err = d.DecodeArrayLen(); err != nil {
+				break
+			}
+			for items = 0; items < k && err == nil; items++ {
+				err = d.Skip()
+			}
+		case "next_cursor":
+			next, err = d.DecodeString()
+		default:
+			err = d.Skip()
+		}
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("decode feed of %d: %w", user, err)
+	}
+	return items, next, nil
+}
+
+func (r *Reader) get(ctx context.Context, user int64, cursor string, limit int) (int, []byte, error) {
 	url := r.c.base + "/v1/feed?limit=" + strconv.Itoa(limit) + "&user=" + strconv.FormatInt(user, 10)
 	if r.order != "" {
 		url += "&order=" + r.order
@@ -155,6 +201,13 @@ func (r *Reader) PageAt(ctx context.Context, user int64, cursor string, limit in
 	}
 	code, body, err := r.c.h.get(ctx, url, r.c.service, r.buf)
 	r.buf = body
+	return code, body, err
+}
+
+// PageAt reads the page of user's feed at cursor ("" the first) and
+// returns its item ids and the next page's cursor.
+func (r *Reader) PageAt(ctx context.Context, user int64, cursor string, limit int) (ids []string, next string, err error) {
+	code, body, err := r.get(ctx, user, cursor, limit)
 	if err != nil {
 		return nil, "", err
 	}

@@ -40,7 +40,7 @@ func runMixed(ctx context.Context, e *Env, s *report.Scenario) error {
 	start := time.Now()
 	load := startPacer(ctx, c, e.stream, rate, e.Opts.Duration)
 	res := readLoad(ctx, e.Opts.Clients, e.Opts.Duration, 13, e.randomUser, func(ctx context.Context, w int, u int64) error {
-		_, err := readers[w].Page(ctx, u, e.Opts.Limit)
+		_, _, err := readers[w].Load(ctx, u, "", e.Opts.Limit)
 		return err
 	})
 	sent, achieved, lerr := load.Stop()

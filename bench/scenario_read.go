@@ -86,7 +86,7 @@ func runRead(ctx context.Context, e *Env, s *report.Scenario) error {
 	ranked := readersOf("ranked")
 	var bag cursorBag
 	first := func(ctx context.Context, w int, u int64) error {
-		_, next, err := ranked[w].PageAt(ctx, u, "", e.Opts.Limit)
+		_, next, err := ranked[w].Load(ctx, u, "", e.Opts.Limit)
 		bag.add(u, next)
 		return err
 	}
@@ -131,7 +131,7 @@ func runRead(ctx context.Context, e *Env, s *report.Scenario) error {
 		pick := func(r *rand.Rand) int64 { return int64(r.IntN(len(bag.list))) }
 		next := func(ctx context.Context, w int, i int64) error {
 			uc := bag.list[i]
-			_, _, err := ranked[w].PageAt(ctx, uc.user, uc.cursor, e.Opts.Limit)
+			_, _, err := ranked[w].Load(ctx, uc.user, uc.cursor, e.Opts.Limit)
 			return err
 		}
 		e.logf("read: ranked next pages (%d cursors)", len(bag.list))
@@ -156,7 +156,7 @@ func runRead(ctx context.Context, e *Env, s *report.Scenario) error {
 	recent := readersOf("recent")
 	e.logf("read: recent pages")
 	rr := readLoad(ctx, clients, e.Opts.Duration, 17, e.randomUser, func(ctx context.Context, w int, u int64) error {
-		_, err := recent[w].Page(ctx, u, e.Opts.Limit)
+		_, _, err := recent[w].Load(ctx, u, "", e.Opts.Limit)
 		return err
 	})
 	if rr.requests == 0 {

@@ -72,7 +72,7 @@ func runSoak(ctx context.Context, e *Env, s *report.Scenario) error {
 	start := time.Now()
 	writes := startPacer(ctx, c, e.stream, o.Rate, d)
 	reads := startReadPacer(ctx, o.ReadRate, workers, d, 17, e.randomUser, func(ctx context.Context, w int, u int64) error {
-		_, err := readers[w].Page(ctx, u, o.Limit)
+		_, _, err := readers[w].Load(ctx, u, "", o.Limit)
 		return err
 	})
 	samples, scrapeErrs, lastScrapeErr := soakSamples(ctx, e, c, start, d, every, base, writes, reads)
