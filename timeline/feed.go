@@ -488,42 +488,6 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	return out, nil
 }
 
-// stateOf reads, for light hydration, the objects of the candidates that
-// need their state (needsState); the others are left zero (not Exists,
-// not Deleted). objs is in the order of ids.
-func (r *Reader) stateOf(ctx context.Context, cs []candidate, ids []string) ([]objects.Object, error) {
-	objs := make([]objects.Object, len(cs))
-	var want []string
-	var at []int
-	for i := range cs {
-		if needsState(&cs[i]) {
-			want = append(want, ids[i])
-			at = append(at, i)
-		}
-	}
-	if len(want) == 0 {
-		return objs, nil
-	}
-	got, err := r.content.Get(ctx, want)
-	if err != nil {
-		return nil, err
-	}
-	if len(got) != len(want) {
-		return nil, fmt.Errorf("%d objects for %d ids", len(got), len(want))
-	}
-	for k, i := range at {
-		objs[i] = got[k]
-	}
-	return objs, nil
-}
-
-// needsState: whether a candidate may be shown depends on its object's
-// state besides deletion (an aggregate on the object's visibility, a
-// broadcast on whether it ended).
-func needsState(c *candidate) bool {
-	return c.e.Kind == KindClass || c.e.Kind == KindLive
-}
-
 // visible applies visibility.Check to an object a derived entry shows,
 // with the one group lookup a group audience needs.
 func (r *Reader) visible(ctx context.Context, rel *graph.Relations, viewer int64, o *objects.Object, now int64) (bool, error) {
