@@ -84,6 +84,13 @@ type Store interface {
 	InGroup(ctx context.Context, owner int64, group string, member int64) (bool, error)
 	// Relations gathers one viewer's friends, follows and blocks.
 	Relations(ctx context.Context, user int64) (Relations, error)
+	// RelationsVersion fingerprints what Relations(user) returns: it
+	// changes with every SetEdges that changes that result (a Friend,
+	// Follow or Block edge from user, or a Block edge to user, turning On
+	// or Off), in the same atomic write as the edge. While it is
+	// unchanged, Relations returns the same lists; it may change when
+	// they did not. A user with no such edge may read 0.
+	RelationsVersion(ctx context.Context, user int64) (uint64, error)
 	// AudienceSize is the number of friends plus followers of the user.
 	AudienceSize(ctx context.Context, user int64) (int64, error)
 	// MarkLarge records that the user's items are merged at read time

@@ -33,10 +33,14 @@ WHERE uid = ? AND rel = ? AND grp = ? AND other IN ?`
 IF NOT EXISTS`
 	updateEdge = `UPDATE edges SET is_on = ?, stamp_ts = ?, stamp_id = ?
 WHERE uid = ? AND rel = ? AND grp = ? AND other = ? IF stamp_ts = ? AND stamp_id = ?`
-	selectEdge  = `SELECT is_on, stamp_ts, stamp_id FROM edges WHERE uid = ? AND rel = ? AND grp = ? AND other = ?`
-	listEdges   = `SELECT other, is_on FROM edges WHERE uid = ? AND rel = ? AND grp = ?`
-	insertLarge = `INSERT INTO large_authors (bucket, uid) VALUES (0, ?)`
-	selectLarge = `SELECT uid FROM large_authors WHERE bucket = 0`
+	selectEdge = `SELECT is_on, stamp_ts, stamp_id FROM edges WHERE uid = ? AND rel = ? AND grp = ? AND other = ?`
+	listEdges  = `SELECT other, is_on FROM edges WHERE uid = ? AND rel = ? AND grp = ?`
+	// setRelVersion goes into the conditional batch of a chunk that flips
+	// an edge of a partition Relations reads (see relationsRels).
+	setRelVersion     = `UPDATE edges SET version = ? WHERE uid = ? AND rel = ?`
+	selectRelVersions = `SELECT rel, version FROM edges WHERE uid = ? AND rel IN (?, ?, ?, ?) PER PARTITION LIMIT 1`
+	insertLarge       = `INSERT INTO large_authors (bucket, uid) VALUES (0, ?)`
+	selectLarge       = `SELECT uid FROM large_authors WHERE bucket = 0`
 )
 
 // edgeOp is a change to one row of edges: a forward edge or its reverse.
@@ -153,6 +157,7 @@ func (g *GraphStore) applyChunk(ctx context.Context, ops []edgeOp) error {
 		}
 		stmts = stmts[:0]
 		var delta int64
+		flipped := false
 		for k := range ops {
 			op, st := &ops[k], &cur[k]
 			if st.found && !op.st.After(st.st) {
@@ -165,6 +170,7 @@ func (g *GraphStore) applyChunk(ctx context.Context, ops []edgeOp) error {
 				stmts = append(stmts, casStmt{insertEdge, []any{uid, rel, op.grp, op.other, op.on, op.st.TS, op.st.ID}})
 			}
 			if op.on != st.on {
+				flipped = true
 				if op.on {
 					delta++
 				} else {
@@ -183,6 +189,9 @@ func (g *GraphStore) applyChunk(ctx context.Context, ops []edgeOp) error {
 				}
 			}
 			stmts = append(stmts, countStmt(setEdgeCount, n, delta, uid, rel))
+		}
+		if flipped && readByRelations(rel) {
+			stmts = append(stmts, casStmt{setRelVersion, []any{newVersion(), uid, rel}})
 		}
 		applied, err := s.cas(ctx, stmts)
 		if err != nil {
@@ -337,6 +346,57 @@ func (g *GraphStore) Relations(ctx context.Context, user int64) (graph.Relations
 	}
 	r.Blocked = graph.Union(blocks, blockers)
 	return r, nil
+}
+
+// relationsRels are the partitions Relations reads.
+var relationsRels = [4]int8{int8(graph.Friend), int8(graph.Follow), int8(graph.Block), relBlockedBy}
+
+func readByRelations(rel int8) bool {
+	for _, r := range relationsRels {
+		if r == rel {
+			return true
+		}
+	}
+	return false
+}
+
+// RelationsVersion implements graph.Store: the static versions of the four
+// partitions Relations reads, in one query, folded into one value (a
+// partition never versioned counts as 0).
+func (g *GraphStore) RelationsVersion(ctx context.Context, user int64) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	iter := g.s.sess.Query(selectRelVersions, user, relationsRels[0], relationsRels[1], relationsRels[2],
+		relationsRels[3]).Idempotent(true).IterContext(ctx)
+	var (
+		rel     int8
+		version *int64
+		folded  uint64
+	)
+	for iter.Scan(&rel, &version) {
+		if version == nil {
+			continue
+		}
+		// Mix the partition into its version so a change in any one of
+		// the four changes the result (versions are random, so a sum of
+		// independent mixes collides with negligible probability).
+		folded += mix64(uint64(*version) ^ uint64(rel)<<56)
+	}
+	if err := iter.Close(); err != nil {
+		return 0, wrap("relations version", err)
+	}
+	return folded, nil
+}
+
+// mix64 is SplitMix64's finaliser: a bijection that spreads every input
+// bit over the output.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // AudienceSize is n(user, friend) + n(user, followed-by): two static reads.

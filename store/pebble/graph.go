@@ -2,6 +2,8 @@ package pebblestore
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -93,6 +95,19 @@ func (g *GraphStore) fillEdges(b *pebble.Batch, edges []graph.Edge, keys [][]byt
 	}
 	var deltas map[int64]int64
 	var val []byte
+	// One version for every relations list this chunk changes: drawn once
+	// (the counter is shared with timeline versions: unique per process
+	// run, seeded from the clock).
+	version := s.tlVersion.Add(1)
+	var vval [8]byte
+	binary.BigEndian.PutUint64(vval[:], version)
+	bump := func(user int64) error {
+		kb = relVersionKey(kb[:0], user)
+		if err := b.Set(kb, vval[:], nil); err != nil {
+			return fmt.Errorf("pebblestore: relations version: %w", err)
+		}
+		return nil
+	}
 	for i := range edges {
 		e := &edges[i]
 		k := keys[i]
@@ -112,6 +127,16 @@ func (g *GraphStore) fillEdges(b *pebble.Batch, edges []graph.Edge, keys [][]byt
 		}
 		if cur.on == e.On {
 			continue
+		}
+		if e.Rel != graph.Member {
+			if err := bump(e.From); err != nil {
+				return err
+			}
+		}
+		if e.Rel == graph.Block {
+			if err := bump(e.To); err != nil {
+				return err
+			}
 		}
 		if e.Rel == graph.Follow || e.Rel == graph.Block {
 			kb = edgeRevKey(kb[:0], uint8(e.Rel), e.To, e.From)
@@ -314,6 +339,26 @@ func (g *GraphStore) Relations(ctx context.Context, user int64) (r graph.Relatio
 	}
 	r.Blocked = graph.Union(blocks, blockers)
 	return r, nil
+}
+
+// RelationsVersion implements graph.Store: one point read.
+func (g *GraphStore) RelationsVersion(ctx context.Context, user int64) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var kb [1 + 8]byte
+	v, closer, err := g.s.db.Get(relVersionKey(kb[:0], user))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pebblestore: relations version: %w", err)
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("pebblestore: relations version: %w", corrupt("version value"))
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 // AudienceSize is the number of friends plus followers of the user.

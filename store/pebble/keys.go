@@ -28,6 +28,7 @@ import (
 //	0x11 edgeRev    rel u8, to i64, from i64            -> empty
 //	0x12 audience   user i64                            -> i64 (8 bytes BE)
 //	0x13 large      user i64                            -> empty
+//	0x14 relVersion user i64                            -> u64 (graph.Store.RelationsVersion)
 //	0x20 object     id(tail)                            -> object value
 //	0x21 mark       object str, actor i64               -> mark value
 //	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
@@ -50,6 +51,9 @@ import (
 //     group) as prefix; the str length keeps group "a" apart from "ab".
 //   - edgeRev holds (rel, to, from) exactly when edge (rel, from, to) is On,
 //     and only for Follow (followers) and Block (blockers).
+//   - relVersion[u] changes in the same batch as every flip of a Friend,
+//     Follow or Block edge from u and of a Block edge to u: the edges
+//     graph.Relations(u) is read from.
 //   - audience[u] = #On Friend edges from u + #On Follow edges to u. It is
 //     written in the same batch as the edge flip that changes it, under the
 //     stripe locks of both the edge and the counter.
@@ -76,6 +80,7 @@ const (
 	tEdgeRev    byte = 0x11
 	tAudience   byte = 0x12
 	tLarge      byte = 0x13
+	tRelVersion byte = 0x14
 	tObject     byte = 0x20
 	tMark       byte = 0x21
 	tClassCount byte = 0x22
@@ -188,6 +193,12 @@ func edgeRevKey(b []byte, rel uint8, to, from int64) []byte {
 
 func audienceKey(b []byte, user int64) []byte {
 	return appendI64(append(b, tAudience), user)
+}
+
+// relVersionKey is the key of a user's relations version
+// (graph.Store.RelationsVersion).
+func relVersionKey(b []byte, user int64) []byte {
+	return appendI64(append(b, tRelVersion), user)
 }
 
 func largeKey(b []byte, user int64) []byte {

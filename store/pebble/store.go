@@ -50,10 +50,11 @@ type Store struct {
 
 	snapPurge snapPurgeMark
 
-	// tlVersion hands out timeline versions: seeded from the clock at
-	// Open (so a restart never repeats a value a timeline had before,
-	// unless the clock went back by more than the versions handed out
-	// since) and incremented for every Write or Delete.
+	// tlVersion hands out timeline and relations versions: seeded from
+	// the clock at Open (so a restart never repeats a value a timeline had
+	// before, unless the clock went back by more than the versions handed
+	// out since) and incremented for every Write or Delete of timeline
+	// rows and every chunk of SetEdges.
 	tlVersion atomic.Uint64
 
 	cacheSize int64 // the block cache's bound (Options.CacheSize)

@@ -30,6 +30,7 @@ func RunGraph(t *testing.T, newStore func(t *testing.T) graph.Store) {
 		{"BlocksBothDirections", graphBlocks},
 		{"LargeAuthors", graphLarge},
 		{"RandomHistoryMatchesModel", graphModel},
+		{"RelationsVersionFollowsRelations", graphRelationsVersion},
 	})
 }
 
@@ -464,4 +465,68 @@ func graphModel(t *testing.T, g graph.Store) {
 	for k, s := range model {
 		wantEdge(t, g, k.rel, k.from, k.to, "", s.on, s.s)
 	}
+}
+
+// graphRelationsVersion: whenever Relations(u) changes, RelationsVersion(u)
+// changes with it (checked after every call of a random history, blocks
+// from others and re-deliveries included); a member edge, which Relations
+// does not read, is allowed either way.
+func graphRelationsVersion(t *testing.T, g graph.Store) {
+	users := []int64{1, 2, 3, 1 << 32}
+	type seen struct {
+		rel     graph.Relations
+		version uint64
+	}
+	last := map[int64]seen{}
+	observe := func(step string) {
+		t.Helper()
+		for _, u := range users {
+			v, err := g.RelationsVersion(t.Context(), u)
+			must(t, err)
+			rel := relations(t, g, u)
+			prev, ok := last[u]
+			if ok && v == prev.version && !sameRelations(rel, prev.rel) {
+				t.Fatalf("%s: Relations(%d) changed from %+v to %+v, RelationsVersion stayed %d", step, u, prev.rel, rel, v)
+			}
+			last[u] = seen{rel, v}
+		}
+	}
+	observe("start")
+	set(t, g, friend(1, 2, true, st(1, "a"))...)
+	observe("friend 1-2")
+	set(t, g, block(3, 1, true, st(2, "b")))
+	observe("3 blocks 1") // 1's Blocked changed although 1 wrote nothing
+	set(t, g, member(1, "family", 2, true, st(3, "c")))
+	observe("member")
+	rnd := rand.New(rand.NewPCG(3, 4))
+	var history []graph.Edge
+	for op := 0; op < 60; op++ {
+		var call []graph.Edge
+		if len(history) > 0 && rnd.IntN(4) == 0 {
+			call = append(call, history[rnd.IntN(len(history))]) // re-delivery
+		} else {
+			a, b := users[rnd.IntN(len(users))], users[rnd.IntN(len(users))]
+			if a == b {
+				continue
+			}
+			s := st(int64(10+rnd.IntN(40)), fmt.Sprintf("r%04d", op))
+			on := rnd.IntN(3) != 0
+			switch rnd.IntN(3) {
+			case 0:
+				call = friend(a, b, on, s)
+			case 1:
+				call = []graph.Edge{follow(a, b, on, s)}
+			default:
+				call = []graph.Edge{block(a, b, on, s)}
+			}
+		}
+		set(t, g, call...)
+		history = append(history, call...)
+		observe(fmt.Sprintf("op %d %+v", op, call))
+	}
+}
+
+func sameRelations(a, b graph.Relations) bool {
+	return a.User == b.User && slices.Equal(a.Friends, b.Friends) &&
+		slices.Equal(a.Following, b.Following) && slices.Equal(a.Blocked, b.Blocked)
 }
