@@ -198,10 +198,14 @@ type readStores struct {
 
 // readStore opens the target's store for in-process reads (embedded: the
 // shared feedd's data folder, so feedd must be stopped) and returns the
-// readers feedd would serve with (the ranked one with an order cache of
-// feedd's default size) and a closer.
+// readers feedd would serve with (a relations cache and, for the ranked
+// one, an order cache of feedd's default sizes) and a closer.
 func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
-	policy := timeline.DefaultPolicy
+	rels, err := rankcache.NewRelations(rankcache.DefaultRelationsBytes)
+	if err != nil {
+		return readStores{}, nil, err
+	}
+	cfg := timeline.ReaderConfig{Policy: timeline.DefaultPolicy, Relations: rels}
 	var (
 		tl      *timeline.Reader
 		rks     rankingStore
@@ -211,17 +215,19 @@ func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
 		st, err := cassandrastore.Open(ctx, cassandrastore.Config{Hosts: strings.Split(e.Opts.Target.Cassandra, ","),
 			Keyspace: e.Opts.Target.Keyspace})
 		if err != nil {
+			rels.Close()
 			return readStores{}, nil, err
 		}
-		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Policy: policy})
-		rks, closeSt = st.Ranking(), st.Close
+		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
+		rks, closeSt = st.Ranking(), func() { st.Close(); rels.Close() }
 	} else {
 		st, err := pebblestore.Open(filepath.Join(e.data, "store"), pebblestore.Options{})
 		if err != nil {
+			rels.Close()
 			return readStores{}, nil, err
 		}
-		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Policy: policy})
-		rks, closeSt = st.Ranking(), func() { st.Close() }
+		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
+		rks, closeSt = st.Ranking(), func() { st.Close(); rels.Close() }
 	}
 	rk, err := ranking.NewRanker(ranking.Defaults())
 	if err != nil {

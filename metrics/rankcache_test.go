@@ -49,3 +49,25 @@ func TestBlockCacheExportsTheStats(t *testing.T) {
 		}
 	}
 }
+
+func TestRelationsCacheExportsTheStats(t *testing.T) {
+	r := New()
+	s := RelationsCacheStats{Hits: 70, Misses: 30, Bytes: 2048, MaxBytes: 1 << 26, Viewers: 5}
+	r.RelationsCache(func() RelationsCacheStats { return s })
+	out := scrape(t, r)
+	for _, want := range []string{
+		`lenta_relations_cache_requests_total{result="hit"} 70`,
+		`lenta_relations_cache_requests_total{result="miss"} 30`,
+		`lenta_relations_cache_bytes 2048`,
+		`lenta_relations_cache_max_bytes 6.7108864e+07`,
+		`lenta_relations_cache_viewers 5`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	s.Misses = 31
+	if out := scrape(t, r); !strings.Contains(out, `lenta_relations_cache_requests_total{result="miss"} 31`) {
+		t.Error("a later scrape does not read the stats again")
+	}
+}

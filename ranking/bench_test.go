@@ -11,6 +11,7 @@ import (
 
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/schema"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
@@ -21,7 +22,9 @@ import (
 // is full (800 entries from 90 friends: posts, photos and Class
 // aggregates) and who gave Class to 30 of those friends, through the
 // fan-out engine with the ranking hook, as feedd does.
-func rankedSetup(b *testing.B, opts ...ranking.ReaderOption) (*ranking.Reader, int64) {
+// rankedSetup builds the viewer's store and a ranked reader; with rels, its
+// timeline reader keeps relations in a cache, as feedd's does.
+func rankedSetup(b *testing.B, rels bool, opts ...ranking.ReaderOption) (*ranking.Reader, int64) {
 	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -67,7 +70,16 @@ func rankedSetup(b *testing.B, opts ...ranking.ReaderOption) (*ranking.Reader, i
 	if _, err := engine.Apply(ctx, evs); err != nil {
 		b.Fatal(err)
 	}
-	tl := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Now: clock})
+	cfg := timeline.ReaderConfig{Now: clock}
+	if rels {
+		c, err := rankcache.NewRelations(rankcache.DefaultRelationsBytes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(c.Close)
+		cfg.Relations = c
+	}
+	tl := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
 	return ranking.NewReader(tl, st.Ranking(), st.Ranking(), ranking.NewCursors([]byte("bench")), rk, clock, opts...), viewer
 }
 
@@ -76,15 +88,16 @@ func rankedSetup(b *testing.B, opts ...ranking.ReaderOption) (*ranking.Reader, i
 // affinities read in one batch, scored, sorted, diversified, the rest of
 // the order stored as a snapshot, and the page encoded as JSON.
 func BenchmarkRankedPage20(b *testing.B) {
-	rd, viewer := rankedSetup(b)
+	rd, viewer := rankedSetup(b, false)
 	benchmarkFirstPage(b, rd, viewer)
 }
 
 // BenchmarkRankedPage20Cached serves the first page again while the
-// viewer's timeline version is unchanged: the version read, the cached
-// order's first 20 entries re-checked and hydrated, encoded.
+// viewer's timeline version is unchanged, with feedd's caches: the
+// relations and timeline version reads, the cached order's first 20
+// entries re-checked and hydrated, encoded.
 func BenchmarkRankedPage20Cached(b *testing.B) {
-	rd, viewer := rankedSetup(b, ranking.WithOrderCache(newMapCache(), time.Hour))
+	rd, viewer := rankedSetup(b, true, ranking.WithOrderCache(newMapCache(), time.Hour))
 	benchmarkFirstPage(b, rd, viewer)
 }
 
@@ -109,7 +122,7 @@ func benchmarkFirstPage(b *testing.B, rd *ranking.Reader, viewer int64) {
 // BenchmarkRankedNextPage20 serves a following page: the snapshot read,
 // 20 entries re-checked and hydrated, encoded.
 func BenchmarkRankedNextPage20(b *testing.B) {
-	rd, viewer := rankedSetup(b)
+	rd, viewer := rankedSetup(b, false)
 	ctx := context.Background()
 	first, err := rd.Ranked(ctx, viewer, "", 20, false)
 	if err != nil {

@@ -2,12 +2,14 @@ package ranking_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/schema"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
@@ -15,14 +17,20 @@ import (
 )
 
 // truthEnv is a viewer (1) with five friends (2..6) on the embedded store,
-// read through a ranked reader with an order cache, as feedd serves it.
+// read through a ranked reader with an order cache and a relations cache,
+// as feedd serves it.
 type truthEnv struct {
 	t      *testing.T
 	now    time.Time
 	engine *fanout.Engine
+	tl     *timeline.Reader
 	rd     *ranking.Reader
 	n      int64
 }
+
+// truthLargeThreshold makes an author with 9 or more followers large (merged
+// at read time); the viewer's friends have far fewer.
+const truthLargeThreshold = 8
 
 func newTruthEnv(t *testing.T) *truthEnv {
 	t.Helper()
@@ -38,7 +46,8 @@ func newTruthEnv(t *testing.T) *truthEnv {
 		t.Fatal(err)
 	}
 	e.engine = fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{Now: clock,
-		Hooks: []fanout.Hook{&ranking.Hook{Store: st.Ranking(), Ranker: rk}}})
+		LargeThreshold: truthLargeThreshold,
+		Hooks:          []fanout.Hook{&ranking.Hook{Store: st.Ranking(), Ranker: rk}}})
 	var edges []graph.Edge
 	for f := int64(2); f <= 6; f++ {
 		s := schema.Stamp{TS: 1, ID: "setup"}
@@ -48,8 +57,13 @@ func newTruthEnv(t *testing.T) *truthEnv {
 	if err := st.Graph().SetEdges(context.Background(), edges); err != nil {
 		t.Fatal(err)
 	}
-	tl := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Now: clock})
-	e.rd = ranking.NewReader(tl, st.Ranking(), st.Ranking(), ranking.NewCursors([]byte("k")), rk, clock,
+	rels, err := rankcache.NewRelations(rankcache.MinBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rels.Close)
+	e.tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Now: clock, Relations: rels})
+	e.rd = ranking.NewReader(e.tl, st.Ranking(), st.Ranking(), ranking.NewCursors([]byte("k")), rk, clock,
 		ranking.WithOrderCache(newMapCache(), time.Hour))
 	return e
 }
@@ -69,6 +83,20 @@ func (e *truthEnv) apply(evs ...schema.Event) {
 	}
 }
 
+// recent is the viewer's first recent page: its event ids.
+func (e *truthEnv) recent() []string {
+	e.t.Helper()
+	p, err := e.tl.Page(context.Background(), 1, timeline.Position{}, 50)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range p.Items {
+		ids = append(ids, it.EventID)
+	}
+	return ids
+}
+
 // first is the viewer's first ranked page: its event ids.
 func (e *truthEnv) first() []string {
 	e.t.Helper()
@@ -83,11 +111,13 @@ func (e *truthEnv) first() []string {
 	return ids
 }
 
-// Read-time truth through the order cache: after each change the very next
-// first page no longer shows what the viewer may not see, whether the
-// change touched the viewer's timelines (a new version: ranked again) or
-// only an object or a group (the same version: the cached order, whose
-// page is re-checked).
+// Read-time truth through the order and relations caches: after each
+// change the very next first page, ranked or recent, no longer shows what
+// the viewer may not see, whether the change touched the viewer's
+// timelines (a new version: ranked again) or only an object or a group
+// (the same version: the cached order, whose page is re-checked), and
+// whether it changed the viewer's relations (unfriend, block: a new
+// relations version) or not.
 func TestCachedFeedFollowsReadTimeTruth(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -116,13 +146,21 @@ func TestCachedFeedFollowsReadTimeTruth(t *testing.T) {
 			if !slices.Contains(before, tc.gone) || !slices.Contains(e.first(), tc.gone) { // the second is a cache hit
 				t.Fatalf("before the change the feed %v lacks %s", before, tc.gone)
 			}
-			e.apply(tc.change)
-			after := e.first()
-			if slices.Contains(after, tc.gone) {
-				t.Fatalf("after %s the feed still shows %s: %v", tc.name, tc.gone, after)
+			if r := e.recent(); !slices.Contains(r, tc.gone) {
+				t.Fatalf("before the change the recent feed %v lacks %s", r, tc.gone)
 			}
-			if !slices.Contains(after, "p6") {
-				t.Fatalf("after %s the feed lost an unrelated item: %v", tc.name, after)
+			hits := e.tl.RelationsStats().Hits
+			e.apply(tc.change)
+			for order, after := range map[string][]string{"ranked": e.first(), "recent": e.recent()} {
+				if slices.Contains(after, tc.gone) {
+					t.Fatalf("after %s the %s feed still shows %s: %v", tc.name, order, tc.gone, after)
+				}
+				if !slices.Contains(after, "p6") {
+					t.Fatalf("after %s the %s feed lost an unrelated item: %v", tc.name, order, after)
+				}
+			}
+			if hits == 0 {
+				t.Fatal("the relations cache answered no read before the change")
 			}
 		})
 	}
@@ -145,5 +183,34 @@ func TestCachedFeedShowsNewItemsAtOnce(t *testing.T) {
 	}
 	if got := e.first(); !slices.Contains(got, "late") {
 		t.Fatalf("a late item is missing from the next load: %v", got)
+	}
+}
+
+// An unfollow takes effect on the very next read also for a large author,
+// whose items no timeline write carries: the outbox is merged by the
+// viewer's relations, so a stale cached relations list would keep showing
+// it (the relations cache sees the new relations version).
+func TestCachedFeedDropsAnUnfollowedLargeAuthor(t *testing.T) {
+	e := newTruthEnv(t)
+	const big = 7
+	var follows []schema.Event
+	for f := int64(10); f <= 10+truthLargeThreshold; f++ {
+		follows = append(follows, schema.Event{ID: fmt.Sprintf("f%d", f), Type: schema.Follow, Actor: f, Target: big})
+	}
+	follows = append(follows, schema.Event{ID: "f1", Type: schema.Follow, Actor: 1, Target: big})
+	e.apply(follows...)
+	e.apply(schema.Event{ID: "p2", Type: schema.Post, Actor: 2, Object: "p2", Text: "two"},
+		schema.Event{ID: "big", Type: schema.Post, Actor: big, Object: "big", Text: "to the many"})
+	for range 2 { // the second read of each is a cache hit
+		if f, r := e.first(), e.recent(); !slices.Contains(f, "big") || !slices.Contains(r, "big") {
+			t.Fatalf("the large author's post is missing: ranked %v, recent %v", f, r)
+		}
+	}
+	e.apply(schema.Event{ID: "u1", Type: schema.Unfollow, Actor: 1, Target: big})
+	if f, r := e.first(), e.recent(); slices.Contains(f, "big") || slices.Contains(r, "big") || !slices.Contains(r, "p2") {
+		t.Fatalf("after the unfollow: ranked %v, recent %v; want p2 without big", f, r)
+	}
+	if e.tl.RelationsStats().Hits == 0 {
+		t.Fatal("the relations cache answered no read")
 	}
 }

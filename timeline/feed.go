@@ -18,6 +18,7 @@ import (
 // Graph is what the reader needs to know of the social graph.
 type Graph interface {
 	Relations(ctx context.Context, user int64) (graph.Relations, error)
+	RelationsVersion(ctx context.Context, user int64) (uint64, error)
 	InGroup(ctx context.Context, owner int64, group string, member int64) (bool, error)
 	LargeAuthors(ctx context.Context) ([]int64, error)
 }
@@ -34,6 +35,10 @@ type ReaderConfig struct {
 	// LargeRefresh is how long the list of large authors is cached.
 	LargeRefresh time.Duration
 	Now          func() time.Time
+	// Relations, when set, keeps viewers' relations between reads while
+	// their RelationsVersion is unchanged (one point read instead of the
+	// relations scans).
+	Relations RelationsCache
 }
 
 // Reader assembles feed pages: the viewer's home timeline merged with the
@@ -52,6 +57,8 @@ type Reader struct {
 	cands sync.Pool // *[]candidate, see candidates
 
 	seed maphash.Seed // of Version's fingerprints
+
+	relStats relationsCounters
 }
 
 // NewReader wires a reader.
@@ -137,9 +144,9 @@ func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit i
 // page is Page without the bound on limit (Window reads more than a
 // page). light is hydrate's (Candidates).
 func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit int, light bool) (Page, error) {
-	rel, err := r.graph.Relations(ctx, viewer)
+	rel, err := r.relations(ctx, viewer)
 	if err != nil {
-		return Page{}, fmt.Errorf("relations of %d: %w", viewer, err)
+		return Page{}, err
 	}
 	large, err := r.largeAuthors(ctx)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/schema"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
@@ -18,6 +19,22 @@ import (
 // Class aggregates), as the HTTP reader does: relations, timeline, class
 // markers, hydration and counts.
 func BenchmarkFeedPage20(b *testing.B) {
+	benchmarkFeedPage20(b, timeline.ReaderConfig{})
+}
+
+// BenchmarkFeedPage20Cached is BenchmarkFeedPage20 with a relations cache,
+// as feedd reads: the relations version read instead of the relations
+// scans.
+func BenchmarkFeedPage20Cached(b *testing.B) {
+	rels, err := rankcache.NewRelations(rankcache.DefaultRelationsBytes)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rels.Close()
+	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels})
+}
+
+func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
 	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -54,7 +71,8 @@ func BenchmarkFeedPage20(b *testing.B) {
 	if _, err := engine.Apply(ctx, evs); err != nil {
 		b.Fatal(err)
 	}
-	reader := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Now: clock})
+	cfg.Now = clock
+	reader := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
 	p, err := reader.Page(ctx, viewer, timeline.Position{}, 20)
 	if err != nil || len(p.Items) != 20 {
 		b.Fatalf("page: %d items, %v", len(p.Items), err)

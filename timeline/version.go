@@ -28,9 +28,9 @@ type Head struct {
 // relations read and one version read per source, not a read of the
 // entries.
 func (r *Reader) Head(ctx context.Context, viewer int64) (Head, error) {
-	rel, err := r.graph.Relations(ctx, viewer)
+	rel, err := r.relations(ctx, viewer)
 	if err != nil {
-		return Head{}, fmt.Errorf("relations of %d: %w", viewer, err)
+		return Head{}, err
 	}
 	v, err := r.version(ctx, viewer, &rel)
 	if err != nil {

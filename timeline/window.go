@@ -54,9 +54,9 @@ func (r *Reader) Hydrate(ctx context.Context, viewer int64, entries []Entry) ([]
 	if len(entries) == 0 {
 		return nil, nil
 	}
-	rel, err := r.graph.Relations(ctx, viewer)
+	rel, err := r.relations(ctx, viewer)
 	if err != nil {
-		return nil, fmt.Errorf("relations of %d: %w", viewer, err)
+		return nil, err
 	}
 	return r.HydrateWith(ctx, viewer, &rel, entries)
 }

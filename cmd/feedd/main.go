@@ -268,7 +268,12 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: healthObserver{reg, lc.health.Part("fanout")}, Log: log}
-	reader := timeline.NewReader(b.stores.timelines, b.stores.graph, b.stores.objects, timeline.ReaderConfig{Policy: policy})
+	reader, closeReader, err := newFeedReader(o.rankCache, timeline.ReaderConfig{Policy: policy},
+		b.stores.timelines, b.stores.graph, b.stores.objects, reg)
+	if err != nil {
+		return err
+	}
+	defer closeReader()
 	ranked, closeRanked, err := newRankedReader(o.rankCache, reader, b.stores.ranking, ranking.NewCursors(secret), ranker, reg)
 	if err != nil {
 		return err

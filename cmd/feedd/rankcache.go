@@ -8,17 +8,22 @@ import (
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
+	"github.com/lenta-dev/lenta/timeline"
 )
 
-// rankCacheOptions bound the in-process cache of ranked orders.
+// rankCacheOptions bound the in-process caches of the read path: ranked
+// orders and viewers' relations.
 type rankCacheOptions struct {
-	bytes  byteSize
-	maxAge time.Duration
+	bytes     byteSize
+	maxAge    time.Duration
+	relations byteSize
 }
 
 func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
 	o.bytes = rankcache.DefaultBytes
 	fs.Var(&o.bytes, "ranked-cache-bytes", "memory for viewers' ranked orders (about 17 KB each): first pages reuse a viewer's order while the viewer's timeline version is unchanged, next pages skip the snapshot read (0: off)")
+	o.relations = rankcache.DefaultRelationsBytes
+	fs.Var(&o.relations, "relations-cache-bytes", "memory for viewers' friends, follows and blocks (8 bytes each): a feed read reuses them while the viewer's relations version is unchanged (0: off, every read scans them)")
 	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", ranking.DefaultOrderMaxAge, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
 }
 
@@ -26,10 +31,38 @@ func (o rankCacheOptions) check() error {
 	if o.bytes != 0 && o.bytes < rankcache.MinBytes {
 		return errors.New("--ranked-cache-bytes must be 0 (off) or at least 1MiB")
 	}
+	if o.relations != 0 && o.relations < rankcache.MinBytes {
+		return errors.New("--relations-cache-bytes must be 0 (off) or at least 1MiB")
+	}
 	if o.maxAge <= 0 {
 		return errors.New("--ranked-cache-max-age must be positive")
 	}
 	return nil
+}
+
+// newFeedReader wires the recent-order reader with its relations cache
+// (when one is configured) and exports the cache's figures. close releases
+// the cache.
+func newFeedReader(o rankCacheOptions, cfg timeline.ReaderConfig, st timeline.Store, g timeline.Graph, c timeline.Content,
+	reg *metrics.Registry) (rd *timeline.Reader, close func(), err error) {
+	var rels *rankcache.Relations
+	close = func() {}
+	if o.relations != 0 {
+		if rels, err = rankcache.NewRelations(int64(o.relations)); err != nil {
+			return nil, nil, err
+		}
+		cfg.Relations, close = rels, rels.Close
+	}
+	rd = timeline.NewReader(st, g, c, cfg)
+	reg.RelationsCache(func() metrics.RelationsCacheStats {
+		s := rd.RelationsStats()
+		out := metrics.RelationsCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.relations)}
+		if rels != nil {
+			out.Bytes, out.Viewers = rels.Bytes(), rels.Len()
+		}
+		return out
+	})
+	return rd, close, nil
 }
 
 // newRankedReader wires the ranked reader with its order cache (when one
