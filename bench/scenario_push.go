@@ -320,6 +320,9 @@ func runPush(ctx context.Context, e *Env, s *report.Scenario) error {
 	s.Add("lenta_push_retried_total (gifts)", m1[mPushRetried]-m0[mPushRetried], "pushes")
 	s.Add("lenta_push_failed_total (gifts)", m1[mPushFailed]-m0[mPushFailed], "pushes")
 
+	if err := pacedGifts(ctx, e, s, c, rcv, devs, rng, rate/2); err != nil {
+		return fmt.Errorf("paced gifts: %w", err)
+	}
 	if err := classBurst(ctx, e, s, c, rcv, devs, rng); err != nil {
 		return fmt.Errorf("class burst: %w", err)
 	}
@@ -332,9 +335,92 @@ func runPush(ctx context.Context, e *Env, s *report.Scenario) error {
 	}
 	s.Add("ceiling: push/webpush Send straight to the receiver, 32 goroutines", ce, "pushes/s")
 	s.Add("ceiling pushes sent", float64(done), "pushes")
-	s.Add("pipeline / ceiling (pushes/s)", rate/ce, "ratio")
-	s.Note("gifts are private so the figure is the notification path alone: ingest, the log, the engine, the notification hook, the push queue (2-second due windows, scanned second by second per shard), the sender reading each group and sending with %d workers; latency is from the POST of the gift's batch to the receiver's answer, so it includes the up-to-2 s coalescing window by design", pushWorkers)
+	s.AddTarget("pipeline / ceiling (pushes/s)", rate/ce, "ratio", true, targetPushCeiling)
+	s.Note("gifts are private so the figure is the notification path alone: ingest, the log, the engine, the notification hook, the push queue (gifts are due at once, Class marks at the end of their 2-second window), the sender expanding each task (devices, group, object) and sending with %d workers; latency is from the POST of the gift's batch to the receiver's answer, so in the burst it is mostly the backlog of %d gifts; the paced gifts show the latency while the sender keeps up", pushWorkers, n)
 	s.Note("the receiver counts pushes by their Topic header and does not decrypt; the ceiling pays the same VAPID signing, encryption and HTTP round trip per push, with no store reads")
+	return nil
+}
+
+// Push targets (issue 13): a gift (not coalesced) reaches its device
+// within a second when the sender keeps up; the pipeline does at least
+// this share of the Send ceiling.
+const (
+	targetGiftP99     = 1000 // ms, paced at half of the burst's sustained rate
+	targetPushCeiling = 0.8
+	pacedGiftSeconds  = 10
+)
+
+// pacedGifts publishes gifts at rate (half of what the burst sustained)
+// for pacedGiftSeconds, a batch every pacedTick, and reports publish ->
+// received: the latency a device sees while the sender keeps up, which a
+// burst's backlog hides.
+func pacedGifts(ctx context.Context, e *Env, s *report.Scenario, c *Client, rcv *pushReceiver, devs []device,
+	rng *rand.Rand, rate float64) error {
+	m := max(100, int(rate*pacedGiftSeconds))
+	users := int64(e.Graph.Config.Users)
+	prefix := e.Graph.Config.IDPrefix + "-push-paced-"
+	gifts := make([]schema.Event, m)
+	rcv.mu.Lock()
+	base := len(rcv.recv)
+	rcv.recv = append(rcv.recv, make([]time.Time, m)...)
+	for i := range gifts {
+		to := devs[rng.IntN(len(devs))].user
+		from := 1 + rng.Int64N(users)
+		for from == to {
+			from = 1 + rng.Int64N(users)
+		}
+		id := prefix + strconv.Itoa(i)
+		gifts[i] = schema.Event{ID: id, Type: schema.Gift, Actor: from, Target: to, Audience: schema.AudiencePrivate,
+			Text: "a gift"}
+		rcv.gifts[notify.Topic(notify.KindGift, id)] = base + i
+	}
+	rcv.mu.Unlock()
+	sent := make([]time.Time, m)
+	start := time.Now()
+	t := time.NewTicker(pacedTick)
+	defer t.Stop()
+	p := NewProgress(e.Opts.Progress, "push: paced gifts", int64(m))
+	for next := 0; next < m; {
+		select {
+		case <-ctx.Done():
+			p.Done()
+			return ctx.Err()
+		case <-t.C:
+		}
+		hi := min(m, int(rate*time.Since(start).Seconds()), next+schema.MaxBatch)
+		if hi <= next {
+			continue
+		}
+		now := time.Now()
+		for i := next; i < hi; i++ {
+			gifts[i].TS = now.UnixMilli()
+			sent[i] = now
+		}
+		if err := c.Publish(ctx, gifts[next:hi]); err != nil {
+			p.Done()
+			return err
+		}
+		next = hi
+		p.Set(int64(next))
+	}
+	p.Done()
+	if _, _, err := waitPushes(ctx, e, rcv, base+m); err != nil {
+		return err
+	}
+	lat := make(Latencies, 0, m)
+	rcv.mu.Lock()
+	for i := range m {
+		if t := rcv.recv[base+i]; !t.IsZero() {
+			lat = append(lat, t.Sub(sent[i]))
+		}
+	}
+	rcv.mu.Unlock()
+	sum := lat.Summarize()
+	s.Add("paced gifts: rate (half of the sustained rate above)", rate, "events/s")
+	s.Add("paced gifts: pushes received", float64(len(lat)), "pushes")
+	s.Add("paced gifts: publish to received p50", sum.P50, "ms")
+	s.AddTarget("paced gifts: publish to received p99", sum.P99, "ms", false, targetGiftP99)
+	s.Latencies = append(s.Latencies, report.Samples{Name: "paced gift: publish to push received", Millis: lat.Millis(2000)})
 	return nil
 }
 

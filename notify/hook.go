@@ -293,21 +293,26 @@ func (h *Hook) live(ctx context.Context, ev *schema.Event, eff *fanout.Effect) e
 	return flush()
 }
 
-// enqueue queues one push task per activity, due at the end of the
-// current coalescing window, so a burst in one group is one task.
+// enqueue queues one push task per activity: for a coalesced kind due at
+// the end of the current coalescing window, so a burst in one group is
+// one task; for the others due now (the current second).
 func (h *Hook) enqueue(ctx context.Context, acts []Activity) error {
 	if h.cfg.Queue == nil || len(acts) == 0 {
 		return nil
 	}
 	now := h.cfg.Now()
 	w := int64(CoalesceWindow / time.Second)
-	due := (now.Unix()/w + 1) * w
+	windowEnd := (now.Unix()/w + 1) * w
 	tasks := make([]Task, 0, len(acts))
 	for i := range acts {
 		a := &acts[i]
 		dl := deadlineOf(a)
 		if dl <= now.UnixMilli() {
 			continue // stale already: never pushed
+		}
+		due := now.Unix()
+		if a.Kind.Coalesced() {
+			due = windowEnd
 		}
 		tasks = append(tasks, Task{Shard: ShardOf(a.User), Due: due, User: a.User, Group: a.Group, Deadline: dl})
 	}

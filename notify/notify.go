@@ -20,6 +20,18 @@ const (
 	KindLive   Kind = "live"   // someone you follow or are friends with went live
 )
 
+// Coalesced reports whether pushes of k wait for the end of their
+// coalescing window (CoalesceWindow), so a burst in one group is one push:
+// the grouped kinds. A gift or a broadcast is pushed as soon as it is
+// queued.
+func (k Kind) Coalesced() bool {
+	switch k {
+	case KindClass, KindFriend, KindFollow:
+		return true
+	}
+	return false
+}
+
 // Known reports whether k is a kind this build makes.
 func (k Kind) Known() bool {
 	switch k {

@@ -150,7 +150,8 @@ type Sender struct {
 
 	// Touched only by Run's goroutine.
 	cps       map[int]int64
-	owned     map[int]time.Time // shard -> when this sender stops trusting its lease
+	early     map[int]map[taskKey]*taskRun // shard -> tasks dispatched before their second was checkpointed
+	owned     map[int]time.Time            // shard -> when this sender stops trusting its lease
 	nextLease time.Time
 }
 
@@ -202,7 +203,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 		obs = nopObserver{}
 	}
 	return &Sender{cfg: cfg, obs: obs, lastSent: map[string]int64{}, cps: map[int]int64{},
-		owned: map[int]time.Time{}}, nil
+		early: map[int]map[taskKey]*taskRun{}, owned: map[int]time.Time{}}, nil
 }
 
 type nopObserver struct{}
@@ -238,7 +239,11 @@ type job struct {
 	attempt  int
 	at       time.Time // not before
 	stored   *Retry    // the stored retry this job is, deleted once settled
-	done     chan<- struct{}
+
+	// A task to expand (task and run set, nothing else): the worker reads
+	// the task's group and devices and makes each first attempt (runTask).
+	task *Task
+	run  *taskRun
 }
 
 // maxBacklog bounds the queue seconds one scan reads per shard.
@@ -252,6 +257,10 @@ func (s *Sender) Run(ctx context.Context) error {
 	for range s.cfg.Workers {
 		wg.Go(func() {
 			for j := range jobs {
+				if j.task != nil {
+					s.runTask(ctx, j)
+					continue
+				}
 				s.attempt(ctx, j)
 			}
 		})
@@ -357,6 +366,7 @@ func (s *Sender) leases(ctx context.Context) {
 // may have moved it) and its stored retries are loaded.
 func (s *Sender) gain(ctx context.Context, shard int) {
 	delete(s.cps, shard)
+	delete(s.early, shard)
 	if s.cfg.Retries == nil {
 		return
 	}
@@ -400,6 +410,7 @@ func (s *Sender) gain(ctx context.Context, shard int) {
 func (s *Sender) lose(shard int) {
 	delete(s.owned, shard)
 	delete(s.cps, shard)
+	delete(s.early, shard)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	kept := s.retries[:0]
@@ -434,166 +445,6 @@ func (s *Sender) releaseAll(ctx context.Context) {
 func (s *Sender) holds(shard int) bool {
 	until, ok := s.owned[shard]
 	return ok && s.cfg.Now().Before(until)
-}
-
-// tick hands due retries to the workers and reads each shard's due tasks.
-func (s *Sender) tick(ctx context.Context, jobs chan<- *job) error {
-	now := s.cfg.Now()
-	for _, j := range s.dueRetries(now) {
-		select {
-		case jobs <- j:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	upTo := now.Add(-s.cfg.Lag).Unix()
-	for _, sh := range s.cfg.Shards {
-		if !s.holds(sh) {
-			continue
-		}
-		if err := s.scan(ctx, sh, upTo, jobs); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Sender) scan(ctx context.Context, shard int, upTo int64, jobs chan<- *job) error {
-	cp, ok := s.cps[shard]
-	if !ok {
-		var err error
-		if cp, err = s.cfg.Queue.Checkpoint(ctx, shard); err != nil {
-			return fmt.Errorf("read checkpoint: %w", err)
-		}
-		switch floor := upTo - maxBacklog; {
-		case cp == 0:
-			cp = upTo - 10 // a new queue: nothing older to read
-		case cp < floor:
-			cp = floor // long down: older tasks are past their deadlines
-		}
-	}
-	for due := cp + 1; due <= upTo; due++ {
-		if !s.holds(shard) {
-			return nil // the lease lapsed mid-scan: stop before the checkpoint
-		}
-		var n int
-		done := make(chan struct{}, 4096)
-		var afterU int64
-		var afterG string
-		for {
-			tasks, err := s.cfg.Queue.Due(ctx, shard, due, afterU, afterG, 500)
-			if err != nil {
-				return fmt.Errorf("read queue: %w", err)
-			}
-			for i := range tasks {
-				js, err := s.jobsFor(ctx, &tasks[i])
-				if err != nil {
-					return err
-				}
-				for _, j := range js {
-					if n == cap(done) {
-						break // beyond this, do not wait for first attempts
-					}
-					j.done = done
-					n++
-					select {
-					case jobs <- j:
-					case <-ctx.Done():
-						return ctx.Err()
-					}
-				}
-			}
-			if len(tasks) < 500 {
-				break
-			}
-			afterU, afterG = tasks[len(tasks)-1].User, tasks[len(tasks)-1].Group
-		}
-		for range n { // first attempts done (and failures stored as retries)
-			select {
-			case <-done:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		if err := s.cfg.Queue.SetCheckpoint(ctx, shard, due); err != nil {
-			return fmt.Errorf("set checkpoint: %w", err)
-		}
-		s.cps[shard] = due
-	}
-	if _, ok := s.cps[shard]; !ok {
-		s.cps[shard] = max(cp, upTo)
-	}
-	return nil
-}
-
-// jobsFor turns one task into one job per device of the user.
-func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
-	now := s.cfg.Now()
-	if now.UnixMilli() >= t.Deadline {
-		s.stale()
-		return nil, nil
-	}
-	// Most users have no device subscribed: find out first, before the
-	// group and its object are read.
-	subs, err := s.cfg.Subs.Subscriptions(ctx, t.User)
-	if err != nil {
-		return nil, fmt.Errorf("read subscriptions: %w", err)
-	}
-	if len(subs) == 0 {
-		s.stats.Skipped.Add(1)
-		return nil, nil
-	}
-	n, ok, err := s.cfg.Inbox.Group(ctx, t.User, t.Group)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		s.stats.Skipped.Add(1)
-		return nil, nil // retracted
-	}
-	key := strconv.FormatInt(t.User, 10) + "|" + t.Group
-	s.mu.Lock()
-	last := s.lastSent[key]
-	s.mu.Unlock()
-	if last >= n.TS {
-		s.stats.Skipped.Add(1)
-		return nil, nil // already pushed (a burst, or a re-applied event)
-	}
-	objType, gone, err := s.objectOf(ctx, &n)
-	if err != nil || gone {
-		return nil, err
-	}
-	if s.cfg.Claims != nil {
-		won, err := s.cfg.Claims.Claim(ctx, t.User, t.Group, t.Due, s.cfg.Owner,
-			t.Deadline+claimGrace.Milliseconds())
-		if err != nil {
-			return nil, fmt.Errorf("claim push: %w", err)
-		}
-		if !won {
-			s.stats.Claimed.Add(1)
-			return nil, nil // pushed by the shard's previous owner
-		}
-	}
-	s.mu.Lock()
-	if len(s.lastSent) > 200_000 {
-		clear(s.lastSent)
-	}
-	s.lastSent[key] = n.TS
-	s.mu.Unlock()
-	deadline := t.Deadline
-	if n.Kind == KindLive && n.Until > 0 {
-		deadline = min(deadline, n.Until)
-	}
-	s.cfg.Log.Debug("push: task", "user", t.User, "group", t.Group, "devices", len(subs))
-	out := make([]*job, 0, len(subs))
-	for _, sub := range subs {
-		msg, err := s.Message(&n, sub.Lang, objType)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &job{shard: t.Shard, user: t.User, group: t.Group, sub: sub, msg: msg, deadline: deadline})
-	}
-	return out, nil
 }
 
 // objectOf reads n's object type; gone reports (and counts) a push that
@@ -679,12 +530,6 @@ func Topic(k Kind, object string) string {
 
 // attempt sends one job once and decides what follows.
 func (s *Sender) attempt(ctx context.Context, j *job) {
-	defer func() {
-		if j.done != nil {
-			j.done <- struct{}{}
-			j.done = nil
-		}
-	}()
 	now := s.cfg.Now()
 	if j.deadline-now.UnixMilli() < time.Second.Milliseconds() {
 		s.stale()
