@@ -26,6 +26,14 @@ func isClassRow(r *timeline.Row) bool {
 
 // Write upserts rows of any number of timelines in one batch. Home class
 // rows also write their marker (user, object, actor, ts, id), blind.
+//
+// The batch holds its keys in ascending order (rows, then markers, then
+// versions: their tables' order; the same key twice keeps its call order,
+// so the last one wins as before). Pebble applies a batch to the memtable
+// with one skiplist inserter that starts each search from the previous
+// key's splice, so sorted keys cost a short walk each instead of a search
+// from the top: a fan-out batch names hundreds of timelines in event
+// order, and the memtable insert was half of the engine's CPU.
 func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -34,52 +42,50 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 		return nil
 	}
 	s := t.s
-	kb, vb := s.getBuf(), s.getBuf()
-	defer s.putBuf(kb)
-	defer s.putBuf(vb)
-	b := s.db.NewBatchWithSize(len(rows) * 64)
+	w := t.s.writes.Get().(*sortedWrite)
+	defer t.s.writes.Put(w)
+	w.reset()
 	classRows := 0
 	for i := range rows {
 		r := &rows[i]
 		if !validKeyID(r.Entry.ID) {
-			_ = b.Close()
 			return fmt.Errorf("pebblestore: write row %q: %w", r.Entry.ID, errBadID)
 		}
-		*kb = rowKey((*kb)[:0], uint8(r.NS), r.User, r.Entry.TS, r.Entry.ID)
-		*vb = appendEntryVal((*vb)[:0], &r.Entry)
-		if err := b.Set(*kb, *vb, nil); err != nil {
-			_ = b.Close()
-			return fmt.Errorf("pebblestore: write row: %w", err)
-		}
+		k := len(w.arena)
+		w.arena = rowKey(w.arena, uint8(r.NS), r.User, r.Entry.TS, r.Entry.ID)
+		v := len(w.arena)
+		w.arena = appendEntryVal(w.arena, &r.Entry)
+		w.added(k, v)
 		if isClassRow(r) {
 			classRows++
 		}
 	}
+	if classRows > 0 {
+		// The markers are written blind: one per row, so nothing needs
+		// reading.
+		for i := range rows {
+			r := &rows[i]
+			if !isClassRow(r) {
+				continue
+			}
+			k := len(w.arena)
+			w.arena = markerKey(w.arena, r.User, r.Entry.Object, r.Entry.Actor, r.Entry.TS, r.Entry.ID)
+			v := len(w.arena)
+			w.arena = appendMarkerVal(w.arena, r.Entry.TS, r.Entry.ID)
+			w.added(k, v)
+		}
+	}
+	b := s.db.NewBatchWithSize(len(w.arena) + 16*len(w.ents) + 64)
+	if err := w.fill(b); err != nil {
+		_ = b.Close()
+		return fmt.Errorf("pebblestore: write row: %w", err)
+	}
+	// Versions (table 0x32) sort after rows and markers.
 	if err := t.bumpVersions(b, rows); err != nil {
 		_ = b.Close()
 		return err
 	}
-	if classRows == 0 {
-		return commit(b, s.wo)
-	}
-	return t.writeMarkers(b, rows, kb)
-}
-
-// writeMarkers adds to b the marker of each class row and commits it. The
-// markers are written blind: one per row, so nothing needs reading.
-func (t *TimelineStore) writeMarkers(b *pebble.Batch, rows []timeline.Row, kb *[]byte) error {
-	for i := range rows {
-		r := &rows[i]
-		if !isClassRow(r) {
-			continue
-		}
-		*kb = markerKey((*kb)[:0], r.User, r.Entry.Object, r.Entry.Actor, r.Entry.TS, r.Entry.ID)
-		if err := b.Set(*kb, appendMarkerVal(nil, r.Entry.TS, r.Entry.ID), nil); err != nil {
-			_ = b.Close()
-			return fmt.Errorf("pebblestore: write marker: %w", err)
-		}
-	}
-	return commit(b, t.s.wo)
+	return commit(b, s.wo)
 }
 
 // Delete removes rows and the markers that point at them. The kind, object

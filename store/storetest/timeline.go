@@ -21,6 +21,7 @@ func RunTimeline(t *testing.T, newStore func(t *testing.T) timeline.Store) {
 	run(t, newStore, []subtest[timeline.Store]{
 		{"RoundTripAllFields", tlRoundTrip},
 		{"WriteIsIdempotent", tlIdempotent},
+		{"OneCallManyTimelinesLastWriteOfARowWins", tlOneCallMany},
 		{"PageOrder", tlOrder},
 		{"KeysetContinuation", tlContinuation},
 		{"PageStrictlyAfterAnyPosition", tlAfterAny},
@@ -136,6 +137,30 @@ func tlIdempotent(t *testing.T, s timeline.Store) {
 	write(t, s, rows(timeline.Home, 1, es[1], es[1], es[0]))
 	wantEntries(t, "Page after re-writes", all(t, s, timeline.Home, 1), es)
 	must(t, s.Write(t.Context(), nil))
+}
+
+// tlOneCallMany writes the rows of many timelines in one call, in no
+// order (as a fan-out batch does, event by event), with one row written
+// twice with different content: every timeline reads in its order, and
+// the row holds the later content.
+func tlOneCallMany(t *testing.T, s timeline.Store) {
+	var rs []timeline.Row
+	want := map[int64][]timeline.Entry{}
+	for ev := int64(0); ev < 6; ev++ {
+		for _, u := range []int64{9, 2, 1 << 40, 5, 3} {
+			e := entry(100-ev*7%13, fmt.Sprintf("e%d", ev))
+			rs = append(rs, timeline.Row{NS: timeline.Home, User: u, Entry: e})
+			want[u] = append(want[u], e)
+		}
+	}
+	changed := entry(100, "e0")
+	changed.Audience, changed.Object = "friends", "o-changed"
+	rs = append(rs, timeline.Row{NS: timeline.Home, User: 5, Entry: changed})
+	want[5][0] = changed
+	write(t, s, rs)
+	for u, es := range want {
+		wantEntries(t, fmt.Sprintf("Page of user %d", u), all(t, s, timeline.Home, u), sorted(es))
+	}
 }
 
 func tlOrder(t *testing.T, s timeline.Store) {
