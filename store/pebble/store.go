@@ -44,6 +44,8 @@ type Store struct {
 	wo    *pebble.WriteOptions // fan-out rows: NoSync unless Options.Sync
 	locks stripes
 	bufs  sync.Pool // *[]byte scratch buffers, see getBuf
+	// writes holds *sortedWrite for TimelineStore.Write.
+	writes sync.Pool
 
 	deadSeq uint64 // guarded by deadMu
 	deadMu  sync.Mutex
@@ -101,6 +103,21 @@ func Open(dir string, opts Options) (*Store, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             quietLogger{logf: logf},
 	}
+	// A write stall (too many memtables or L0 files waiting for flushes
+	// and compactions) stops every write until it ends: say so, with how
+	// long it lasted, since it shows up as a pipeline that applies nothing.
+	var stallStart atomic.Int64
+	po.EventListener = &pebble.EventListener{
+		WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+			stallStart.Store(time.Now().UnixNano())
+			logf("pebble: write stall: %s", info.Reason)
+		},
+		WriteStallEnd: func() {
+			if t := stallStart.Swap(0); t != 0 {
+				logf("pebble: write stall ended after %v", time.Duration(time.Now().UnixNano()-t).Round(time.Millisecond))
+			}
+		},
+	}
 	// Point lookups (edges, objects, marks, markers, ledger) dominate reads;
 	// a bloom filter on every level spares most of the misses a disk read.
 	for i := range po.Levels {
@@ -111,6 +128,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
 	}
 	s := &Store{db: db, wo: pebble.NoSync, cacheSize: opts.CacheSize}
+	s.writes.New = func() any { return new(sortedWrite) }
 	if opts.Sync {
 		s.wo = pebble.Sync
 	}
