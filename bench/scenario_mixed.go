@@ -6,6 +6,14 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/bench/report"
+	"github.com/lenta-dev/lenta/bench/workload"
+)
+
+// Write-path targets under the mixed load (issue 13).
+const (
+	targetMixedApplied = 0.98 // applied / offered during the phase
+	targetVisibleP50   = 100  // ms, publish -> visible, half of peak
+	targetVisibleP99   = 1000 // ms
 )
 
 var mixedScenario = Scenario{
@@ -39,6 +47,18 @@ func runMixed(ctx context.Context, e *Env, s *report.Scenario) error {
 	sampler := StartSampler(ctx, c, e.Opts.Interval, e.Opts.Duration+time.Minute)
 	start := time.Now()
 	load := startPacer(ctx, c, e.stream, rate, e.Opts.Duration)
+	// Probes as in the latency scenario, now with the readers on: the
+	// freshness a user sees while others read.
+	type probed struct {
+		lat      Latencies
+		timeouts int
+		err      error
+	}
+	probes := make(chan probed, 1)
+	go func() {
+		lat, timeouts, err := e.probe(ctx, c, workload.NewStream(e.Graph, e.Opts.Mix, 3), e.Opts.Duration)
+		probes <- probed{lat, timeouts, err}
+	}()
 	res := readLoad(ctx, e.Opts.Clients, e.Opts.Duration, 13, e.randomUser, func(ctx context.Context, w int, u int64) error {
 		_, _, err := readers[w].Load(ctx, u, "", e.Opts.Limit)
 		return err
@@ -46,12 +66,16 @@ func runMixed(ctx context.Context, e *Env, s *report.Scenario) error {
 	sent, achieved, lerr := load.Stop()
 	mid, merr := readCounters(ctx, c)
 	el := time.Since(start).Seconds()
+	pr := <-probes // ends at most probeTimeout after the phase
 	samples := sampler.Stop()
 	if lerr != nil {
 		return fmt.Errorf("write load: %w", lerr)
 	}
 	if merr != nil {
 		return merr
+	}
+	if pr.err != nil {
+		return fmt.Errorf("probes: %w", pr.err)
 	}
 	end, err := e.waitApplied(ctx, base.Applied+float64(sent), 5*time.Minute, "mixed: drain", int64(sent), base.Applied)
 	if err != nil {
@@ -64,7 +88,9 @@ func runMixed(ctx context.Context, e *Env, s *report.Scenario) error {
 	s.Add("peak (from "+from+")", peak, "events/s")
 	s.Add("writes offered", rate, "events/s")
 	s.Add("writes achieved", achieved, "events/s")
-	s.Add("applied during the phase", (mid.Applied-base.Applied)/el, "events/s")
+	applied := (mid.Applied - base.Applied) / el
+	s.Add("applied during the phase", applied, "events/s")
+	s.AddTarget("applied / offered", applied/rate, "ratio", true, targetMixedApplied)
 	s.Add("deliveries during the phase", (mid.Deliveries-base.Deliveries)/el, "rows/s")
 	s.Add("drain after the phase", end.Sub(start).Seconds()-e.Opts.Duration.Seconds(), "s")
 	s.Add("reads ("+e.Opts.Order+")", float64(res.requests)/res.seconds, "req/s")
@@ -76,6 +102,12 @@ func runMixed(ctx context.Context, e *Env, s *report.Scenario) error {
 	}
 	s.Add("read max", sum.Max, "ms")
 	s.Add("read errors", float64(res.errors), "requests")
+	ps := pr.lat.Summarize()
+	s.Add("probes (posts, as in the latency scenario)", float64(ps.N), "posts")
+	s.Add("probes not visible within 10 s (counted as 10 s)", float64(pr.timeouts), "posts")
+	s.AddTarget("publish to visible p50, readers on", ps.P50, "ms", false, targetVisibleP50)
+	s.AddTarget("publish to visible p99, readers on", ps.P99, "ms", false, targetVisibleP99)
+	s.Latencies = append(s.Latencies, report.Samples{Name: "publish to visible, readers on", Millis: pr.lat.Millis(2000)})
 	s.Series = append(s.Series, rateSeries(samples, start)...)
 	s.Histograms = append(s.Histograms, report.Samples{Name: "read latency under writes", Millis: res.lat.Millis(5000)})
 	return nil

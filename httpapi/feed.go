@@ -53,9 +53,15 @@ func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 		}
 		limit = n
 	}
-	if ranked, explain, ok := s.feedOrder(ctx, f); !ok {
+	ranked, explain, ok := s.feedOrder(ctx, f)
+	if !ok {
 		return
-	} else if ranked {
+	}
+	if !s.admitFeedRead(ctx, f) {
+		return
+	}
+	defer s.reads.leave()
+	if ranked {
 		s.getRanked(ctx, f, viewer, limit, explain)
 		return
 	}

@@ -114,6 +114,13 @@ type Config struct {
 	// a 429 and is closed. 0: DefaultMaxConnsPerAddress; negative: no cap.
 	// Applies to Serve only.
 	MaxConnsPerAddress int
+	// MaxFeedReads bounds the feed reads (GET /v1/feed) served at once;
+	// more wait their turn up to FeedReadWait, then get 503 with
+	// Retry-After (see readgate.go). 0: two per core; negative: no bound.
+	MaxFeedReads int
+	// FeedReadWait is how long a feed read waits for its turn (default
+	// DefaultFeedReadWait).
+	FeedReadWait time.Duration
 	// Now is the clock events are validated against (default time.Now).
 	Now func() time.Time
 	// Health, if set, is called by GET /healthz; an error makes it 503.
@@ -145,6 +152,8 @@ type Server struct {
 	tokenLimit *keyedLimiter[tokenKey]
 	clock      func() time.Time
 
+	reads readGate // turns of GET /v1/feed (nil: no bound)
+
 	routes [numRoutes]route
 }
 
@@ -158,7 +167,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes < 0 || cfg.MaxHeaderBytes < 0 || cfg.Concurrency < 0 || cfg.ShutdownTimeout < 0 ||
 		cfg.ReadHeaderTimeout < 0 || cfg.ReadTimeout < 0 || cfg.WriteTimeout < 0 || cfg.IdleTimeout < 0 ||
-		cfg.LimiterEntries < 0 {
+		cfg.LimiterEntries < 0 || cfg.FeedReadWait < 0 {
 		return nil, errors.New("httpapi: negative limit in Config")
 	}
 	addrRate, err := limitRate(cfg.RatePerAddress, DefaultRatePerAddress)
@@ -197,13 +206,17 @@ func New(cfg Config) (*Server, error) {
 	cfg.MaxHeaderBytes = cmp.Or(cfg.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
 	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	cfg.FeedReadWait = cmp.Or(cfg.FeedReadWait, DefaultFeedReadWait)
+	if cfg.MaxFeedReads == 0 {
+		cfg.MaxFeedReads = defaultFeedReads()
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, clock: time.Now}
+	s := &Server{cfg: cfg, log: cfg.Log, clock: time.Now, reads: newReadGate(cfg.MaxFeedReads)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -25,6 +25,8 @@ type httpLimits struct {
 	readTimeout               time.Duration
 	writeTimeout              time.Duration
 	idleTimeout               time.Duration
+	maxFeedReads              int
+	feedReadWait              time.Duration
 }
 
 func addLimitFlags(fs *flag.FlagSet, l *httpLimits) {
@@ -38,6 +40,8 @@ func addLimitFlags(fs *flag.FlagSet, l *httpLimits) {
 	fs.DurationVar(&l.readTimeout, "read-timeout", httpapi.DefaultReadTimeout, "time a client has to send a request body, after its headers")
 	fs.DurationVar(&l.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time to write a response")
 	fs.DurationVar(&l.idleTimeout, "idle-timeout", httpapi.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request")
+	fs.IntVar(&l.maxFeedReads, "max-feed-reads", 0, "feed reads served at once; more wait their turn, so reads never starve the fan-out of the cores (0: two per core; negative: no bound)")
+	fs.DurationVar(&l.feedReadWait, "feed-read-wait", httpapi.DefaultFeedReadWait, "how long a feed read waits for its turn before a 503 with Retry-After")
 }
 
 // check says every flag that is out of range, and why.
@@ -62,13 +66,17 @@ func (l httpLimits) check() error {
 	if l.maxConnsPerIP == 0 || l.maxConnsPerIP > maxLimitValue {
 		errs = append(errs, fmt.Errorf("--max-conns-per-ip %d: give a number of connections from 1 to %d, or a negative number for no cap", l.maxConnsPerIP, maxLimitValue))
 	}
+	if l.maxFeedReads > maxLimitValue {
+		errs = append(errs, fmt.Errorf("--max-feed-reads %d: give at most %d, 0 for two per core, or a negative number for no bound", l.maxFeedReads, maxLimitValue))
+	}
 	if l.maxBody < 1 || l.maxBody > maxLimitValue {
 		errs = append(errs, fmt.Errorf("--max-body %d: must be between 1 and %d bytes", l.maxBody, maxLimitValue))
 	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"read-header-timeout", l.readHeaderTimeout}, {"read-timeout", l.readTimeout}, {"write-timeout", l.writeTimeout}, {"idle-timeout", l.idleTimeout}} {
+	}{{"read-header-timeout", l.readHeaderTimeout}, {"read-timeout", l.readTimeout}, {"write-timeout", l.writeTimeout},
+		{"idle-timeout", l.idleTimeout}, {"feed-read-wait", l.feedReadWait}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("--%s %v: must be positive", d.name, d.v))
 		}
@@ -84,4 +92,5 @@ func (l httpLimits) apply(c *httpapi.Config) {
 	c.MaxBodyBytes = l.maxBody
 	c.ReadHeaderTimeout, c.ReadTimeout = l.readHeaderTimeout, l.readTimeout
 	c.WriteTimeout, c.IdleTimeout = l.writeTimeout, l.idleTimeout
+	c.MaxFeedReads, c.FeedReadWait = l.maxFeedReads, l.feedReadWait
 }

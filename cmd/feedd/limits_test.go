@@ -20,12 +20,14 @@ func TestLimitFlags(t *testing.T) {
 				c.RatePerToken == httpapi.DefaultRatePerToken && c.BurstPerToken == 0 &&
 				c.MaxConnsPerAddress == httpapi.DefaultMaxConnsPerAddress && c.MaxBodyBytes == httpapi.DefaultMaxBodyBytes &&
 				c.ReadHeaderTimeout == httpapi.DefaultReadHeaderTimeout && c.ReadTimeout == httpapi.DefaultReadTimeout &&
-				c.WriteTimeout == httpapi.DefaultWriteTimeout && c.IdleTimeout == httpapi.DefaultIdleTimeout
+				c.WriteTimeout == httpapi.DefaultWriteTimeout && c.IdleTimeout == httpapi.DefaultIdleTimeout &&
+				c.MaxFeedReads == 0 && c.FeedReadWait == httpapi.DefaultFeedReadWait
 		}},
 		{"all set", []string{"--rate-per-ip", "50", "--burst-per-ip", "80", "--rate-per-token", "2.5", "--burst-per-token", "5",
 			"--max-conns-per-ip", "64", "--max-body", "65536", "--read-header-timeout", "2s", "--read-timeout", "3s",
-			"--write-timeout", "4s", "--idle-timeout", "30s"}, "", func(c httpapi.Config) bool {
-			return c.RatePerAddress == 50 && c.BurstPerAddress == 80 && c.RatePerToken == 2.5 && c.BurstPerToken == 5 &&
+			"--write-timeout", "4s", "--idle-timeout", "30s", "--max-feed-reads", "6", "--feed-read-wait", "500ms"}, "", func(c httpapi.Config) bool {
+			return c.MaxFeedReads == 6 && c.FeedReadWait == 500*time.Millisecond &&
+				c.RatePerAddress == 50 && c.BurstPerAddress == 80 && c.RatePerToken == 2.5 && c.BurstPerToken == 5 &&
 				c.MaxConnsPerAddress == 64 && c.MaxBodyBytes == 65536 && c.ReadHeaderTimeout == 2*time.Second &&
 				c.ReadTimeout == 3*time.Second && c.WriteTimeout == 4*time.Second && c.IdleTimeout == 30*time.Second
 		}},
@@ -44,6 +46,8 @@ func TestLimitFlags(t *testing.T) {
 		{"negative read timeout", []string{"--read-timeout", "-1s"}, "--read-timeout -1s: must be positive", nil},
 		{"zero write timeout", []string{"--write-timeout", "0"}, "--write-timeout 0s", nil},
 		{"zero idle timeout", []string{"--idle-timeout", "0"}, "--idle-timeout 0s", nil},
+		{"zero feed read wait", []string{"--feed-read-wait", "0"}, "--feed-read-wait 0s: must be positive", nil},
+		{"huge feed reads", []string{"--max-feed-reads", "2000000000"}, "--max-feed-reads 2000000000", nil},
 		{"not a number", []string{"--rate-per-ip", "fast"}, "invalid value \"fast\" for flag -rate-per-ip", nil},
 		{"every error at once", []string{"--max-body", "0", "--idle-timeout", "0"}, "--max-body 0: must be between 1 and 1073741824 bytes\n--idle-timeout 0s", nil},
 	}
