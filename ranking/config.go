@@ -51,8 +51,10 @@ type InteractionWeights struct {
 	Friend       float64 `json:"friend"`        // viewer and author became friends (both ways)
 }
 
-// Config holds every ranking weight. The zero value of a field means its
-// default (see Defaults); LoadConfig reads a JSON file of any subset.
+// Config holds every ranking weight. Start from Defaults and change what
+// differs; LoadConfig reads a JSON file of any subset, the keys it does not
+// name keeping their defaults (an explicit 0 is a 0: a type or the
+// engagement can be weighted out).
 type Config struct {
 	// Window is how many of the newest feed entries are ranked.
 	Window int `json:"window"`
@@ -102,50 +104,6 @@ func Defaults() Config {
 // MaxConfigBytes bounds a weights file.
 const MaxConfigBytes = 64 << 10
 
-// WithDefaults fills zero fields from Defaults. Unclass is the only weight
-// meant to be negative; a zero there also means the default.
-func (c Config) WithDefaults() Config {
-	d := Defaults()
-	setI := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setF := func(v *float64, def float64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setD := func(v *Duration, def Duration) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setI(&c.Window, d.Window)
-	setF(&c.Types.Post, d.Types.Post)
-	setF(&c.Types.Photo, d.Types.Photo)
-	setF(&c.Types.Class, d.Types.Class)
-	setF(&c.Types.Gift, d.Types.Gift)
-	setF(&c.Types.Live, d.Types.Live)
-	setF(&c.LiveBoost, d.LiveBoost)
-	setD(&c.FreshnessHalfLife, d.FreshnessHalfLife)
-	setF(&c.AffinityPrior, d.AffinityPrior)
-	setF(&c.AffinityCap, d.AffinityCap)
-	setD(&c.AffinityHalfLife, d.AffinityHalfLife)
-	setF(&c.Interactions.Class, d.Interactions.Class)
-	setF(&c.Interactions.Unclass, d.Interactions.Unclass)
-	setF(&c.Interactions.Gift, d.Interactions.Gift)
-	setF(&c.Interactions.GiftReceived, d.Interactions.GiftReceived)
-	setF(&c.Interactions.GroupAdd, d.Interactions.GroupAdd)
-	setF(&c.Interactions.Friend, d.Interactions.Friend)
-	setF(&c.EngagementWeight, d.EngagementWeight)
-	setF(&c.GrowthWeight, d.GrowthWeight)
-	setF(&c.DiversityDecay, d.DiversityDecay)
-	setF(&c.DiversityFloor, d.DiversityFloor)
-	setD(&c.SnapshotTTL, d.SnapshotTTL)
-	return c
-}
-
 // Validate reports the first weight that makes no sense.
 func (c *Config) Validate() error {
 	finite := func(name string, v float64, lo, hi float64) error {
@@ -191,13 +149,14 @@ func (c *Config) Validate() error {
 }
 
 // ParseConfig reads a JSON weights document: any subset of Config's keys,
-// the rest taking their defaults. Unknown keys are an error (a typo must
-// not silently leave a default in place).
+// decoded over Defaults, so the keys it does not name keep their defaults
+// and the ones it names (0 included) take its values. Unknown keys are an
+// error (a typo must not silently leave a default in place).
 func ParseConfig(data []byte) (Config, error) {
 	if len(data) > MaxConfigBytes {
 		return Config{}, fmt.Errorf("ranking config: %d bytes, at most %d", len(data), MaxConfigBytes)
 	}
-	var c Config
+	c := Defaults()
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -206,7 +165,6 @@ func ParseConfig(data []byte) (Config, error) {
 	if dec.More() {
 		return Config{}, errors.New("ranking config: trailing data after the JSON object")
 	}
-	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}

@@ -191,6 +191,12 @@ func TestConfig(t *testing.T) {
 		{"subset", `{"window": 50, "freshness_half_life": "90m", "types": {"photo": 2}}`, "", func(c Config) bool {
 			return c.Window == 50 && time.Duration(c.FreshnessHalfLife) == 90*time.Minute && c.Types.Photo == 2 && c.Types.Post == 1
 		}},
+		{"an explicit zero is a zero", `{"types": {"class": 0}, "engagement_weight": 0, "interactions": {"friend": 0}}`, "", func(c Config) bool {
+			d := Defaults()
+			return c.Types.Class == 0 && c.EngagementWeight == 0 && c.Interactions.Friend == 0 &&
+				c.Types.Post == d.Types.Post && c.Interactions.Class == d.Interactions.Class && c.GrowthWeight == d.GrowthWeight
+		}},
+		{"zero affinity prior", `{"affinity_prior": 0}`, "affinity_prior", nil},
 		{"unknown key", `{"windw": 5}`, "unknown field", nil},
 		{"bad duration", `{"snapshot_ttl": "soon"}`, "duration", nil},
 		{"duration as number", `{"snapshot_ttl": 5}`, "duration", nil},
@@ -212,6 +218,14 @@ func TestConfig(t *testing.T) {
 				t.Fatalf("config %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// A ranker refuses an incomplete config instead of filling it in: the zero
+// Config has no window and no half-lives.
+func TestNewRankerRefusesTheZeroConfig(t *testing.T) {
+	if _, err := NewRanker(Config{}); err == nil {
+		t.Fatal("NewRanker accepted the zero Config")
 	}
 }
 

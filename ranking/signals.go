@@ -16,9 +16,9 @@ type Ranker struct {
 	affRate   float64 // ln 2 / affinity half-life, per ms
 }
 
-// NewRanker makes a ranker; zero fields of cfg take their defaults.
+// NewRanker makes a ranker of a complete, valid cfg (start from Defaults
+// or ParseConfig).
 func NewRanker(cfg Config) (*Ranker, error) {
-	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
