@@ -166,6 +166,26 @@ func (h *Hook) deleted(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 	return nil
 }
 
+// liveAudience is who a large author's broadcast notifies: the author's
+// friends and followers, each once (a friend who also follows is one
+// user), ascending, at most LiveCap of them. live and unlive share it, so
+// a deletion reaches everyone the broadcast reached.
+func (h *Hook) liveAudience(ctx context.Context, author int64) ([]int64, error) {
+	fr, err := h.cfg.Graph.Friends(ctx, author)
+	if err != nil {
+		return nil, fmt.Errorf("notify: friends: %w", err)
+	}
+	fo, err := h.cfg.Graph.Followers(ctx, author)
+	if err != nil {
+		return nil, fmt.Errorf("notify: followers: %w", err)
+	}
+	users := graph.Union(fr, fo)
+	if len(users) > h.cfg.LiveCap {
+		users = users[:h.cfg.LiveCap]
+	}
+	return users, nil
+}
+
 // unlive removes a deleted broadcast's notification from the inboxes of
 // its author's friends and followers (the audience it was sent to, or a
 // superset of it).
@@ -173,17 +193,9 @@ func (h *Hook) unlive(ctx context.Context, author int64, at Position) error {
 	if h.cfg.Graph == nil || author == 0 {
 		return nil
 	}
-	fr, err := h.cfg.Graph.Friends(ctx, author)
+	users, err := h.liveAudience(ctx, author)
 	if err != nil {
-		return fmt.Errorf("notify: friends: %w", err)
-	}
-	fo, err := h.cfg.Graph.Followers(ctx, author)
-	if err != nil {
-		return fmt.Errorf("notify: followers: %w", err)
-	}
-	users := append(fr, fo...)
-	if len(users) > h.cfg.LiveCap {
-		users = users[:h.cfg.LiveCap]
+		return err
 	}
 	const chunk = 1000
 	rows := make([]GroupAt, 0, min(len(users), chunk))
@@ -251,15 +263,10 @@ func (h *Hook) live(ctx context.Context, ev *schema.Event, eff *fanout.Effect) e
 		if kind != schema.ToPublic {
 			return nil
 		}
-		fr, err := h.cfg.Graph.Friends(ctx, ev.Actor)
-		if err != nil {
-			return fmt.Errorf("notify: friends: %w", err)
+		var err error
+		if users, err = h.liveAudience(ctx, ev.Actor); err != nil {
+			return err
 		}
-		fo, err := h.cfg.Graph.Followers(ctx, ev.Actor)
-		if err != nil {
-			return fmt.Errorf("notify: followers: %w", err)
-		}
-		users = append(fr, fo...)
 	}
 	if len(users) > h.cfg.LiveCap {
 		users = users[:h.cfg.LiveCap]
