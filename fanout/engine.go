@@ -125,7 +125,7 @@ type Result struct {
 	Rejected   []Rejection
 }
 
-// errReject marks a per-event refusal inside the engine.
+// rejectError marks a per-event refusal inside the engine.
 type rejectError struct {
 	reason string
 	err    error // sentinel that classifies it, or nil

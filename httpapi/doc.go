@@ -1,5 +1,13 @@
-// Package httpapi is Lenta's HTTP API on fasthttp: the ingest endpoint
-// (POST /v1/events), the feed reader (GET /v1/feed), /healthz and /metrics.
+// Package httpapi is Lenta's HTTP API on fasthttp, every route of it:
+//
+//   - POST /v1/events (ingest), GET /v1/feed (the feed, ranked or newest
+//     first);
+//   - GET /v1/notifications, GET /v1/notifications/unread_count,
+//     POST /v1/notifications/read (the inbox);
+//   - GET /v1/push/key, GET|POST|DELETE /v1/push/subscriptions (Web Push);
+//   - GET /v1/admin/deadletters, POST /v1/admin/deadletters/replay
+//     (service tokens);
+//   - GET /healthz, GET /metrics, and the web page at /.
 //
 // It is the only package that runs a fasthttp server. It translates HTTP to
 // the domain seams and back — fanout.Publisher for ingest, timeline.Feed and

@@ -19,7 +19,7 @@ const (
 	FollowTTL = 12 * time.Hour
 )
 
-// ttlOf is the push deadline (unix ms) of an activity.
+// deadlineOf is the push deadline (unix ms) of an activity.
 func deadlineOf(a *Activity) int64 {
 	switch a.Kind {
 	case KindLive:
