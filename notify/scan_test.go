@@ -16,22 +16,33 @@ import (
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 )
 
-// recordingTransport answers 201 to every push and remembers when each
-// user's first one came.
+// recordingTransport answers 201 to every push (or, per user, the statuses
+// queued in answers, one per attempt) and remembers when each user's first
+// push came. sent counts 2xx answers only; attempts counts every call.
 type recordingTransport struct {
-	mu    sync.Mutex
-	sent  map[int64]int
-	first map[int64]time.Time
-	total int
+	mu       sync.Mutex
+	sent     map[int64]int
+	first    map[int64]time.Time
+	total    int
+	answers  map[int64][]int
+	attempts map[int64]int
 }
 
 func newRecordingTransport() *recordingTransport {
-	return &recordingTransport{sent: map[int64]int{}, first: map[int64]time.Time{}}
+	return &recordingTransport{sent: map[int64]int{}, first: map[int64]time.Time{}, answers: map[int64][]int{},
+		attempts: map[int64]int{}}
 }
 
 func (r *recordingTransport) Send(_ context.Context, sub *notify.Subscription, _ *notify.Message) (notify.Outcome, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.attempts[sub.User]++
+	if q := r.answers[sub.User]; len(q) > 0 {
+		r.answers[sub.User] = q[1:]
+		if q[0] < 200 || q[0] > 299 {
+			return notify.Outcome{Status: q[0]}, nil
+		}
+	}
 	if r.sent[sub.User] == 0 {
 		r.first[sub.User] = time.Now()
 	}
@@ -90,16 +101,21 @@ func newScanEnv(t *testing.T, n int, due int64) *scanEnv {
 	return e
 }
 
-// run starts a sender of shard 0 until the test ends.
-func (e *scanEnv) run(t *testing.T, lag time.Duration, workers int) {
+// run starts a sender of shard 0 until the test ends; tune, if set,
+// changes its config first.
+func (e *scanEnv) run(t *testing.T, lag time.Duration, workers int, tune ...func(*notify.SenderConfig)) *notify.Sender {
 	t.Helper()
 	catalog, err := notify.LoadCatalog()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := notify.NewSender(notify.SenderConfig{Inbox: e.inbox, Queue: e.st.Notify(), Subs: e.st.Notify(),
+	cfg := notify.SenderConfig{Inbox: e.inbox, Queue: e.st.Notify(), Subs: e.st.Notify(),
 		Transport: e.tr, Catalog: catalog, Retries: e.st.Notify(), Workers: workers,
-		Poll: 20 * time.Millisecond, Lag: lag, Shards: []int{0}})
+		Poll: 20 * time.Millisecond, Lag: lag, Shards: []int{0}}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	s, err := notify.NewSender(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +123,7 @@ func (e *scanEnv) run(t *testing.T, lag time.Duration, workers int) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	t.Cleanup(func() { stop(); <-done })
+	return s
 }
 
 func (e *scanEnv) waitCheckpoint(t *testing.T, due int64, within time.Duration) {
