@@ -1,48 +1,513 @@
 package timeline
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/schema"
+	"github.com/lenta-dev/lenta/visibility"
 )
 
-// Item is one entry of a feed page, hydrated for display.
-type Item struct {
-	EventID    string   `json:"event_id" msgpack:"event_id"`
-	Type       string   `json:"type" msgpack:"type"`
-	Actor      int64    `json:"actor" msgpack:"actor"`
-	Object     string   `json:"object" msgpack:"object"`
-	TS         int64    `json:"ts" msgpack:"ts"`
-	Owner      int64    `json:"owner,omitempty" msgpack:"owner,omitempty"`
-	Audience   string   `json:"audience,omitempty" msgpack:"audience,omitempty"`
-	Text       string   `json:"text,omitempty" msgpack:"text,omitempty"`
-	Media      []string `json:"media,omitempty" msgpack:"media,omitempty"`
-	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
-	Live       bool     `json:"live,omitempty" msgpack:"live,omitempty"`
-	ClassCount int64    `json:"class_count" msgpack:"class_count"`
-	// Class aggregates: the friends who gave Class to Object, newest first
-	// (at most MaxAggActors of them), and how many friends did.
-	Actors     []int64 `json:"actors,omitempty" msgpack:"actors,omitempty"`
-	ActorCount int     `json:"actor_count,omitempty" msgpack:"actor_count,omitempty"`
-	// ObjectType is the type of the object a Class aggregate points at.
-	ObjectType string `json:"object_type,omitempty" msgpack:"object_type,omitempty"`
-	// Explain is set on ranked pages read with explain=1.
-	Explain *Explain `json:"explain,omitempty" msgpack:"explain,omitempty"`
+// Graph is what the reader needs to know of the social graph.
+type Graph interface {
+	Relations(ctx context.Context, user int64) (graph.Relations, error)
+	RelationsVersion(ctx context.Context, user int64) (uint64, error)
+	InGroup(ctx context.Context, owner int64, group string, member int64) (bool, error)
+	LargeAuthors(ctx context.Context) ([]int64, error)
 }
 
-// MaxAggActors is how many markers a Class aggregate lists by name.
-const MaxAggActors = 5
-
-// Page is one page of a feed.
-type Page struct {
-	Items []Item
-	// Next is the position to continue after; it is the top when there is
-	// nothing more.
-	Next Position
+// Content is what the reader needs to hydrate a page.
+type Content interface {
+	Get(ctx context.Context, ids []string) ([]objects.Object, error)
+	ClassCounts(ctx context.Context, ids []string) ([]int64, error)
 }
 
-// MaxPageLimit is the largest page a reader serves.
-const MaxPageLimit = 100
+// ReaderConfig tunes the reader.
+type ReaderConfig struct {
+	Policy Policy
+	// LargeRefresh is how long the list of large authors is cached.
+	LargeRefresh time.Duration
+	Now          func() time.Time
+	// Relations, when set, keeps viewers' relations between reads while
+	// their RelationsVersion is unchanged (one point read instead of the
+	// relations scans).
+	Relations RelationsCache
+}
 
-// Feed reads feed pages. Reader implements it.
-type Feed interface {
-	Page(ctx context.Context, viewer int64, after Position, limit int) (Page, error)
+// Reader assembles feed pages: the viewer's home timeline merged with the
+// outboxes of the large authors the viewer follows, filtered, aggregated
+// and hydrated. It is safe for concurrent use.
+type Reader struct {
+	store   Store
+	graph   Graph
+	content Content
+	cfg     ReaderConfig
+
+	mu        sync.Mutex
+	large     []int64
+	largeTime time.Time
+
+	cands sync.Pool // *[]candidate, see candidates
+
+	seed maphash.Seed // of Version's fingerprints
+
+	relStats relationsCounters
+}
+
+// NewReader wires a reader.
+func NewReader(s Store, g Graph, c Content, cfg ReaderConfig) *Reader {
+	if cfg.Policy.Cap <= 0 {
+		cfg.Policy.Cap = DefaultPolicy.Cap
+	}
+	if cfg.Policy.MaxAge <= 0 {
+		cfg.Policy.MaxAge = DefaultPolicy.MaxAge
+	}
+	if cfg.LargeRefresh <= 0 {
+		cfg.LargeRefresh = 500 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Reader{store: s, graph: g, content: c, cfg: cfg, seed: maphash.MakeSeed()}
+}
+
+func (r *Reader) largeAuthors(ctx context.Context) ([]int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Now()
+	if r.large != nil && now.Sub(r.largeTime) < r.cfg.LargeRefresh {
+		return r.large, nil
+	}
+	large, err := r.graph.LargeAuthors(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("large authors: %w", err)
+	}
+	if large == nil {
+		large = []int64{}
+	}
+	r.large, r.largeTime = large, now
+	return large, nil
+}
+
+// source is one timeline being merged, read in chunks.
+type source struct {
+	ns     NS
+	user   int64
+	buf    []Entry
+	after  Position
+	done   bool
+	outbox bool
+}
+
+func (s *source) fill(ctx context.Context, st Store, chunk int) error {
+	if len(s.buf) > 0 || s.done {
+		return nil
+	}
+	page, err := st.Page(ctx, s.ns, s.user, s.after, chunk)
+	if err != nil {
+		return fmt.Errorf("read timeline %d/%d: %w", s.ns, s.user, err)
+	}
+	if len(page) < chunk {
+		s.done = true
+	}
+	if len(page) > 0 {
+		s.after = page[len(page)-1].Pos()
+	}
+	s.buf = page
+	return nil
+}
+
+// candidate is an entry that passed the cheap filters, waiting to be
+// hydrated.
+type candidate struct {
+	e       Entry
+	markers []Marker // class aggregates: the valid markers, newest first
+	group   string   // group audience to check
+}
+
+// Page returns up to limit items of viewer's feed strictly after position
+// after, newest first.
+func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit int) (Page, error) {
+	if limit <= 0 || limit > MaxPageLimit {
+		return Page{}, fmt.Errorf("limit %d is outside 1..%d", limit, MaxPageLimit)
+	}
+	return r.page(ctx, viewer, after, limit, false)
+}
+
+// page is Page without the bound on limit (Window reads more than a
+// page). light is hydrate's (Candidates).
+func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit int, light bool) (Page, error) {
+	rel, err := r.relations(ctx, viewer)
+	if err != nil {
+		return Page{}, err
+	}
+	large, err := r.largeAuthors(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	srcs := []*source{{ns: Home, user: viewer, after: after}}
+	for _, l := range large {
+		if l != viewer && (rel.IsFriend(l) || rel.Follows(l)) && !rel.IsBlocked(l) {
+			srcs = append(srcs, &source{ns: Outbox, user: l, after: after, outbox: true})
+		}
+	}
+	now := r.cfg.Now().UnixMilli()
+	minTS := now - r.cfg.Policy.MaxAge.Milliseconds()
+	chunk := limit + limit/2 + 8
+	items := make([]Item, 0, limit)
+	seen := make(map[string]struct{}, limit)
+	pbuf := r.candidates()
+	defer r.putCandidates(pbuf)
+	pending := slices.Grow((*pbuf)[:0], limit)
+	scanned, maxScan := 0, r.cfg.Policy.Cap*len(srcs)
+	exhausted := false
+	// The markers of Class rows are loaded in batches: on a miss, those of
+	// the Class rows the sources hold next (as many entries ahead as the
+	// page still needs) come along in the same read.
+	mc := markerCache{more: func(dst []string) []string {
+		ahead := max(limit-len(items)-len(pending), 8)
+		for _, s := range srcs {
+			for i := range s.buf[:min(ahead, len(s.buf))] {
+				if e := &s.buf[i]; e.Kind == KindClass && classScreen(&rel, e) {
+					dst = append(dst, e.Object)
+				}
+			}
+		}
+		return dst
+	}}
+	for len(items) < limit && !exhausted {
+		// Pull candidates until there are enough to fill the page.
+		for len(pending) < limit-len(items) {
+			e, ok, err := r.next(ctx, srcs, chunk)
+			if err != nil {
+				return Page{}, err
+			}
+			if !ok || e.TS < minTS || scanned >= maxScan {
+				exhausted = true
+				break
+			}
+			scanned++
+			if _, dup := seen[e.ID]; dup {
+				continue
+			}
+			seen[e.ID] = struct{}{}
+			c, keep, err := r.screen(ctx, &rel, viewer, e, false, &mc)
+			if err != nil {
+				return Page{}, err
+			}
+			if keep {
+				pending = append(pending, c)
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		items, err = r.hydrate(ctx, &rel, viewer, pending, now, items, light)
+		if err != nil {
+			return Page{}, err
+		}
+		clear(pending)
+		pending = pending[:0]
+	}
+	*pbuf = pending
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	p := Page{Items: items}
+	if len(items) == limit && !exhausted && !r.drained(srcs) {
+		it := &items[len(items)-1]
+		p.Next = Position{TS: it.TS, ID: it.EventID}
+	}
+	return p, nil
+}
+
+// candidates takes a candidate buffer from the pool; putCandidates
+// returns it (cleared: it must not pin strings or markers).
+func (r *Reader) candidates() *[]candidate {
+	if b, ok := r.cands.Get().(*[]candidate); ok {
+		return b
+	}
+	return new([]candidate)
+}
+
+func (r *Reader) putCandidates(b *[]candidate) {
+	if cap(*b) > MaxWindow {
+		return // do not pin a rare huge buffer
+	}
+	clear((*b)[:cap(*b)])
+	*b = (*b)[:0]
+	r.cands.Put(b)
+}
+
+// drained reports whether every source is read to the end.
+func (r *Reader) drained(srcs []*source) bool {
+	for _, s := range srcs {
+		if len(s.buf) > 0 || !s.done {
+			return false
+		}
+	}
+	return true
+}
+
+// next pops the newest entry among the sources.
+func (r *Reader) next(ctx context.Context, srcs []*source, chunk int) (Entry, bool, error) {
+	best := -1
+	for i, s := range srcs {
+		if err := s.fill(ctx, r.store, chunk); err != nil {
+			return Entry{}, false, err
+		}
+		if len(s.buf) == 0 {
+			continue
+		}
+		if best < 0 || srcs[best].buf[0].Pos().Before(s.buf[0].Pos()) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Entry{}, false, nil
+	}
+	s := srcs[best]
+	e := s.buf[0]
+	s.buf = s.buf[1:]
+	return e, true, nil
+}
+
+// markerCache holds the Class markers one read loaded, per object: a
+// small slice searched from where the last hit was (reads mostly ask in the
+// order they loaded), not a map.
+type markerCache struct {
+	objs []string
+	ms   [][]Marker
+	hint int
+	// more appends the objects worth loading along with a miss.
+	more func(dst []string) []string
+}
+
+func (c *markerCache) find(object string) int {
+	n := len(c.objs)
+	for k := range n {
+		i := (c.hint + k) % n
+		if c.objs[i] == object {
+			c.hint = i + 1
+			return i
+		}
+	}
+	return -1
+}
+
+// load reads the markers of objects not cached yet in one MarkersOf call.
+func (c *markerCache) load(ctx context.Context, st Store, viewer int64, objects []string) error {
+	fresh := objects[:0]
+	for _, o := range objects {
+		if c.find(o) < 0 && !slices.Contains(fresh, o) {
+			fresh = append(fresh, o)
+		}
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	ms, err := st.MarkersOf(ctx, viewer, fresh)
+	if err != nil {
+		return fmt.Errorf("class markers: %w", err)
+	}
+	if len(ms) != len(fresh) {
+		return fmt.Errorf("class markers: %d lists for %d objects", len(ms), len(fresh))
+	}
+	c.objs = append(c.objs, fresh...)
+	c.ms = append(c.ms, ms...)
+	return nil
+}
+
+// get returns the markers of object, loading them (and more) on a miss.
+func (c *markerCache) get(ctx context.Context, st Store, viewer int64, object string) (int, error) {
+	if i := c.find(object); i >= 0 {
+		return i, nil
+	}
+	objects := []string{object}
+	if c.more != nil {
+		objects = c.more(objects)
+	}
+	if err := c.load(ctx, st, viewer, objects); err != nil {
+		return -1, err
+	}
+	if i := c.find(object); i >= 0 {
+		return i, nil
+	}
+	return -1, fmt.Errorf("class markers of %q not loaded", object)
+}
+
+// classScreen is the part of screen's Class rule that needs no markers.
+func classScreen(rel *graph.Relations, e *Entry) bool {
+	return !rel.IsBlocked(e.Actor) && !(e.Owner != 0 && rel.IsBlocked(e.Owner)) && rel.IsFriend(e.Actor)
+}
+
+// screen applies the filters that need no content: blocks, audiences and
+// the Class aggregation rule (a class row shows only if it is the newest
+// valid marker of its object; pinned, as when re-reading a ranked snapshot,
+// it shows while any valid marker is left). Markers come through mc.
+func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry, pinned bool, mc *markerCache) (candidate, bool, error) {
+	c := candidate{e: e}
+	if rel.IsBlocked(e.Actor) || (e.Owner != 0 && rel.IsBlocked(e.Owner)) {
+		return c, false, nil
+	}
+	if e.Kind == KindClass {
+		if !rel.IsFriend(e.Actor) {
+			return c, false, nil
+		}
+		i, err := mc.get(ctx, r.store, viewer, e.Object)
+		if err != nil {
+			return c, false, err
+		}
+		// Filtered and sorted in place, once per object: the cache then
+		// holds the valid markers, which filtering again keeps as they are.
+		ms := mc.ms[i]
+		valid := ms[:0]
+		for _, m := range ms {
+			if rel.IsFriend(m.Actor) && !rel.IsBlocked(m.Actor) {
+				valid = append(valid, m)
+			}
+		}
+		slices.SortFunc(valid, func(a, b Marker) int {
+			if c := cmp.Compare(b.TS, a.TS); c != 0 {
+				return c
+			}
+			return cmp.Compare(b.EventID, a.EventID)
+		})
+		mc.ms[i] = valid
+		if len(valid) == 0 || (!pinned && valid[0].EventID != e.ID) {
+			return c, false, nil
+		}
+		c.markers = valid
+		return c, true, nil
+	}
+	if e.Actor == viewer || (e.Kind == KindGift && e.Owner == viewer) {
+		return c, true, nil
+	}
+	kind, group, ok := schema.ParseAudience(e.Audience)
+	if !ok {
+		return c, false, nil
+	}
+	friend := rel.IsFriend(e.Actor)
+	switch kind {
+	case schema.ToPublic:
+		return c, friend || (e.Kind != KindGift && rel.Follows(e.Actor)), nil
+	case schema.ToFriends:
+		return c, friend, nil
+	case schema.ToGroup:
+		c.group = group
+		return c, friend, nil
+	}
+	return c, false, nil
+}
+
+// hydrate loads the content and counts of the candidates and drops those
+// whose object is gone, whose broadcast ended, or whose group audience no
+// longer includes the viewer.
+//
+// light (Candidates) reads objects only for the candidates whose showing
+// depends on object state besides deletion (Class aggregates, broadcasts,
+// group audiences): the items of a post, photo or gift keep no text or
+// media and are not checked for deletion (a delete removes their rows at
+// fan-out; the page that shows them hydrates them fully).
+func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64, cs []candidate, now int64, out []Item, light bool) ([]Item, error) {
+	ids := make([]string, len(cs))
+	for i := range cs {
+		ids[i] = cs[i].e.Object
+	}
+	var objs []objects.Object
+	var err error
+	if light {
+		objs, err = r.stateOf(ctx, cs, ids)
+	} else {
+		objs, err = r.content.Get(ctx, ids)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hydrate objects: %w", err)
+	}
+	counts, err := r.content.ClassCounts(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("class counts: %w", err)
+	}
+	out = slices.Grow(out, len(cs))
+	var actors []int64 // the aggregates' actor lists share one backing array
+	for i := range cs {
+		c, o := &cs[i], &objs[i]
+		if o.Deleted {
+			continue
+		}
+		if c.e.Kind == KindClass && o.Exists() {
+			// An aggregate is a view of its object: shown only to a viewer
+			// who may see the object itself, by the same rule.
+			ok, err := r.visible(ctx, rel, viewer, o, now)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if c.e.Kind == KindLive && !(o.Exists() && o.LiveAt(now) || !o.Exists() && !o.Ended && now < c.e.Until) {
+			continue
+		}
+		if c.group != "" {
+			in, err := r.graph.InGroup(ctx, c.e.Actor, c.group, viewer)
+			if err != nil {
+				return nil, fmt.Errorf("group membership: %w", err)
+			}
+			if !in {
+				continue
+			}
+		}
+		it := Item{EventID: c.e.ID, Type: c.e.Kind.String(), Actor: c.e.Actor, Object: c.e.Object,
+			TS: c.e.TS, Owner: c.e.Owner, ClassCount: counts[i]}
+		if c.e.Kind == KindClass {
+			it.ActorCount = len(c.markers)
+			n := min(len(c.markers), MaxAggActors)
+			if actors == nil {
+				actors = make([]int64, 0, MaxAggActors*min(len(cs), 64))
+			}
+			start := len(actors)
+			for j := 0; j < n; j++ {
+				actors = append(actors, c.markers[j].Actor)
+			}
+			it.Actors = actors[start:len(actors):len(actors)]
+			if o.Exists() {
+				it.ObjectType = string(o.Type)
+				it.Text, it.Media = o.Text, o.Media
+			}
+		} else {
+			it.Audience = c.e.Audience
+			it.Until = c.e.Until
+			it.Live = c.e.Kind == KindLive
+			if o.Exists() {
+				it.Text, it.Media = o.Text, o.Media
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// visible applies visibility.Check to an object a derived entry shows,
+// with the one group lookup a group audience needs.
+func (r *Reader) visible(ctx context.Context, rel *graph.Relations, viewer int64, o *objects.Object, now int64) (bool, error) {
+	v := visibility.Check(viewer, rel, o, now)
+	if !v.OK {
+		return false, nil
+	}
+	if v.Group == "" {
+		return true, nil
+	}
+	in, err := r.graph.InGroup(ctx, o.Author, v.Group, viewer)
+	if err != nil {
+		return false, fmt.Errorf("group membership: %w", err)
+	}
+	return in, nil
 }
