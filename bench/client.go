@@ -1,20 +1,18 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	neturl "net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/schema"
 )
 
@@ -225,9 +223,9 @@ func (r *Reader) PageAt(ctx context.Context, user int64, cursor string, limit in
 	return ids, p.Next, nil
 }
 
-// Metrics reads /metrics: every sample summed over its labels, by name,
-// and each labelled sample also under its name with labels as exposed
-// (name{a="x",b="y"}).
+// Metrics reads /metrics as metrics.Samples: every sample summed over its
+// labels, by name, and each labelled sample also under its name with its
+// labels (name{a="x",b="y"}).
 func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
 	code, body, err := c.h.get(ctx, c.base+"/metrics", "", nil)
 	if err != nil {
@@ -240,36 +238,7 @@ func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
 }
 
 func parseMetrics(body []byte) (map[string]float64, error) {
-	out := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		sp := strings.LastIndexByte(line, ' ')
-		if sp < 0 {
-			continue
-		}
-		name := line[:sp]
-		v, err := strconv.ParseFloat(line[sp+1:], 64)
-		if err != nil {
-			continue // NaN/Inf forms we do not need
-		}
-		if i := strings.IndexByte(name, '{'); i >= 0 {
-			out[name] = v // also by its labels, as the line spells them
-			name = name[:i]
-		}
-		out[name] += v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read metrics: %w", err)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("metrics: empty")
-	}
-	return out, nil
+	return metrics.ParseSamples(body)
 }
 
 // Metric names the bench reads.

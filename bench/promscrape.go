@@ -1,14 +1,13 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+
+	"github.com/lenta-dev/lenta/metrics"
 )
 
 // Metric names of the Go and process collectors the soak reads.
@@ -32,12 +31,7 @@ func (c *Client) Families(ctx context.Context) (map[string]*dto.MetricFamily, er
 }
 
 func parseFamilies(body []byte) (map[string]*dto.MetricFamily, error) {
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("parse metrics: %w", err)
-	}
-	return fams, nil
+	return metrics.ParseFamilies(body)
 }
 
 // sumOf adds up the counter, gauge or untyped values of the family name

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/metrics"
 )
 
 const secret = "e2e-test-secret-0123456789abcdef"
@@ -259,19 +259,11 @@ func (f *feedd) metric(name string) float64 {
 	if code != 200 {
 		f.t.Fatalf("metrics: %d", code)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, name+" ") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(line[len(name):]), 64)
-			if err != nil {
-				f.t.Fatalf("metric %s: %v", name, err)
-			}
-			return v
-		}
+	samples, err := metrics.ParseSamples(body)
+	if err != nil {
+		f.t.Fatalf("metric %s: %v", name, err)
 	}
-	return 0
+	return samples[name]
 }
 
 // settle waits until the pipeline has consumed (applied, skipped or

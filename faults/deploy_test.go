@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/metrics"
 )
 
 const secret = "faults-test-secret-0123456789abcdef"
@@ -270,15 +270,11 @@ func (p *proc) metric(ctx context.Context, name string) (float64, error) {
 	if code != 200 {
 		return 0, fmt.Errorf("metrics of %s: %d", p.name, code)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, name+" ") {
-			return strconv.ParseFloat(strings.TrimSpace(line[len(name):]), 64)
-		}
+	samples, err := metrics.ParseSamples(body)
+	if err != nil {
+		return 0, fmt.Errorf("metrics of %s: %w", p.name, err)
 	}
-	return 0, nil
+	return samples[name], nil
 }
 
 // applied sums the events the live workers have applied since they started.
