@@ -21,7 +21,7 @@ func RunTimeline(t *testing.T, newStore func(t *testing.T) timeline.Store) {
 	run(t, newStore, []subtest[timeline.Store]{
 		{"RoundTripAllFields", tlRoundTrip},
 		{"WriteIsIdempotent", tlIdempotent},
-		{"OneCallManyTimelinesLastWriteOfARowWins", tlOneCallMany},
+		{"OneCallManyTimelinesInAnyOrder", tlOneCallMany},
 		{"PageOrder", tlOrder},
 		{"KeysetContinuation", tlContinuation},
 		{"PageStrictlyAfterAnyPosition", tlAfterAny},
@@ -140,9 +140,9 @@ func tlIdempotent(t *testing.T, s timeline.Store) {
 }
 
 // tlOneCallMany writes the rows of many timelines in one call, in no
-// order (as a fan-out batch does, event by event), with one row written
-// twice with different content: every timeline reads in its order, and
-// the row holds the later content.
+// order (as a fan-out batch does, event by event), one of them twice (a
+// re-delivery within the batch): every timeline reads in its order, with
+// each row once.
 func tlOneCallMany(t *testing.T, s timeline.Store) {
 	var rs []timeline.Row
 	want := map[int64][]timeline.Entry{}
@@ -153,10 +153,7 @@ func tlOneCallMany(t *testing.T, s timeline.Store) {
 			want[u] = append(want[u], e)
 		}
 	}
-	changed := entry(100, "e0")
-	changed.Audience, changed.Object = "friends", "o-changed"
-	rs = append(rs, timeline.Row{NS: timeline.Home, User: 5, Entry: changed})
-	want[5][0] = changed
+	rs = append(rs, rs[3])
 	write(t, s, rs)
 	for u, es := range want {
 		wantEntries(t, fmt.Sprintf("Page of user %d", u), all(t, s, timeline.Home, u), sorted(es))
