@@ -22,19 +22,6 @@ func (e *Engine) stale(ctx context.Context, rel graph.Rel, from, to int64, group
 	return cur, cur.Stamp.After(at), nil
 }
 
-func (e *Engine) blockedEitherWay(ctx context.Context, a, b int64) (bool, error) {
-	for _, p := range [2][2]int64{{a, b}, {b, a}} {
-		edge, err := e.graph.Edge(ctx, graph.Block, p[0], p[1], "")
-		if err != nil {
-			return false, fmt.Errorf("read block edge: %w", err)
-		}
-		if edge.On {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // friend makes or ends a mutual friendship, merging or unmerging items.
 func (e *Engine) friend(ctx context.Context, b *batch, ev *schema.Event, on bool) error {
 	a, t, at := ev.Actor, ev.Target, ev.Stamp()
@@ -42,7 +29,7 @@ func (e *Engine) friend(ctx context.Context, b *batch, ev *schema.Event, on bool
 		return err
 	}
 	if on {
-		blocked, err := e.blockedEitherWay(ctx, a, t)
+		blocked, err := graph.BlockedEitherWay(ctx, e.graph, a, t)
 		if err != nil {
 			return err
 		}
@@ -76,7 +63,7 @@ func (e *Engine) follow(ctx context.Context, b *batch, ev *schema.Event, on bool
 		return err
 	}
 	if on {
-		blocked, err := e.blockedEitherWay(ctx, a, t)
+		blocked, err := graph.BlockedEitherWay(ctx, e.graph, a, t)
 		if err != nil {
 			return err
 		}
@@ -172,7 +159,7 @@ func (e *Engine) unmergeAuthor(ctx context.Context, b *batch, viewer, author int
 	if err != nil {
 		return fmt.Errorf("read follow edge: %w", err)
 	}
-	blocked, err := e.blockedEitherWay(ctx, viewer, author)
+	blocked, err := graph.BlockedEitherWay(ctx, e.graph, viewer, author)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/lenta-dev/lenta/schema"
@@ -98,4 +99,25 @@ type Store interface {
 	MarkLarge(ctx context.Context, user int64) error
 	// LargeAuthors lists every user marked large, ascending.
 	LargeAuthors(ctx context.Context) ([]int64, error)
+}
+
+// EdgeReader reads one edge (Store.Edge).
+type EdgeReader interface {
+	Edge(ctx context.Context, rel Rel, from, to int64, group string) (Edge, error)
+}
+
+// BlockedEitherWay reports whether a blocks b or b blocks a: the rule by
+// which neither sees the other's items, marks or notifications. Two point
+// reads.
+func BlockedEitherWay(ctx context.Context, g EdgeReader, a, b int64) (bool, error) {
+	for _, p := range [2][2]int64{{a, b}, {b, a}} {
+		e, err := g.Edge(ctx, Block, p[0], p[1], "")
+		if err != nil {
+			return false, fmt.Errorf("read block edge %d->%d: %w", p[0], p[1], err)
+		}
+		if e.On {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -218,31 +218,17 @@ func (h *Hook) single(ctx context.Context, ev *schema.Event, a Activity) error {
 		return nil
 	}
 	a.Actor, a.TS, a.EventID = ev.Actor, ev.TS, ev.ID
-	blocked, err := h.blocked(ctx, a.User, ev.Actor)
-	if err != nil || blocked {
-		return err
+	if h.cfg.Graph != nil {
+		blocked, err := graph.BlockedEitherWay(ctx, h.cfg.Graph, a.User, ev.Actor)
+		if err != nil || blocked {
+			return err
+		}
 	}
 	added, err := h.cfg.Inbox.Add(ctx, a)
 	if err != nil || !added {
 		return err
 	}
 	return h.enqueue(ctx, []Activity{a})
-}
-
-func (h *Hook) blocked(ctx context.Context, a, b int64) (bool, error) {
-	if h.cfg.Graph == nil {
-		return false, nil
-	}
-	for _, p := range [2][2]int64{{a, b}, {b, a}} {
-		e, err := h.cfg.Graph.Edge(ctx, graph.Block, p[0], p[1], "")
-		if err != nil {
-			return false, fmt.Errorf("notify: read block edge: %w", err)
-		}
-		if e.On {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // live notifies a broadcast's audience: the users whose feeds got it. For
