@@ -65,3 +65,24 @@ type Store interface {
 	// ClassCounts returns the Class count of each object, in order.
 	ClassCounts(ctx context.Context, ids []string) ([]int64, error)
 }
+
+// NextMark is the mark's transition, the one rule every store applies in
+// SetMark: the last writer by stamp wins (a change whose stamp is not
+// after the stored one changes nothing: ok false); a change naming no
+// owner keeps the stored owner; Since is the stamp of the class that last
+// turned the mark on, kept while it is off. found says whether cur is a
+// stored mark (a never-set mark takes any change).
+func NextMark(cur Mark, found bool, change Mark) (next Mark, ok bool) {
+	if found && !change.Stamp.After(cur.Stamp) {
+		return cur, false
+	}
+	next = Mark{Object: change.Object, Actor: change.Actor, Owner: change.Owner, On: change.On,
+		Stamp: change.Stamp, Since: cur.Since}
+	if next.Owner == 0 {
+		next.Owner = cur.Owner
+	}
+	if change.On && !cur.On {
+		next.Since = change.Stamp // this class turned it on
+	}
+	return next, true
+}

@@ -240,15 +240,9 @@ func (os *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mar
 		if err != nil && !errors.Is(err, gocql.ErrNotFound) {
 			return cur, wrap(fmt.Sprintf("read mark %q/%d", m.Object, m.Actor), err)
 		}
-		if found && !m.Stamp.After(cur.Stamp) {
+		next, ok := objects.NextMark(cur, found, m)
+		if !ok {
 			return cur, nil // the stored mark is as new or newer
-		}
-		next := objects.Mark{Object: m.Object, Actor: m.Actor, Owner: m.Owner, On: m.On, Stamp: m.Stamp, Since: cur.Since}
-		if next.Owner == 0 {
-			next.Owner = cur.Owner
-		}
-		if m.On && !cur.On {
-			next.Since = m.Stamp // this class turned it on
 		}
 		var row casStmt
 		if found {

@@ -187,16 +187,10 @@ func (o *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mark
 		if err := decodeMarkVal(v, &cur); err != nil {
 			return cur, fmt.Errorf("pebblestore: mark %q/%d: %w", m.Object, m.Actor, err)
 		}
-		if !m.Stamp.After(cur.Stamp) {
-			return cur, nil // the stored mark is as new or newer
-		}
 	}
-	next := objects.Mark{Object: m.Object, Actor: m.Actor, Owner: m.Owner, On: m.On, Stamp: m.Stamp, Since: cur.Since}
-	if next.Owner == 0 {
-		next.Owner = cur.Owner
-	}
-	if m.On && !cur.On {
-		next.Since = m.Stamp // this class turned it on
+	next, ok := objects.NextMark(cur, found, m)
+	if !ok {
+		return cur, nil // the stored mark is as new or newer
 	}
 	err = o.s.write(o.s.wo, func(b *pebble.Batch) error {
 		if err := b.Set(mk, appendMarkVal(nil, &next), nil); err != nil {
