@@ -1,37 +1,27 @@
 package timeline
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/lenta-dev/lenta/cursorseal"
 )
 
 // ErrBadCursor is wrapped by every cursor decoding failure: the cursor was
-// not made by this service for this viewer.
-var ErrBadCursor = errors.New("bad cursor")
+// not made by this service for this viewer. (It is cursorseal.ErrBad, so
+// one errors.Is covers every kind of cursor.)
+var ErrBadCursor = cursorseal.ErrBad
 
-const (
-	cursorVersion = 1
-	macLen        = 16
-	maxCursorLen  = 512
-)
+const cursorVersion = 1
 
 // Cursors makes and checks keyset cursors. A cursor names a Position in one
-// viewer's feed and carries an HMAC over both, so it cannot be forged,
-// altered, or replayed on another viewer's feed.
-type Cursors struct {
-	key []byte
-}
+// viewer's feed and is sealed for that viewer (cursorseal), so it cannot be
+// forged, altered, or replayed on another viewer's feed.
+type Cursors struct{ seal *cursorseal.Sealer }
 
 // NewCursors derives the cursor key from the service secret.
 func NewCursors(secret []byte) *Cursors {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("lenta/cursor/v1"))
-	return &Cursors{key: m.Sum(nil)}
+	return &Cursors{seal: cursorseal.New(secret, "cursor/v1")}
 }
 
 // Encode makes the cursor for viewer's feed at p. The top encodes as "".
@@ -39,13 +29,7 @@ func (c *Cursors) Encode(viewer int64, p Position) string {
 	if p.IsTop() {
 		return ""
 	}
-	buf := make([]byte, 0, 1+2*binary.MaxVarintLen64+len(p.ID)+macLen)
-	buf = append(buf, cursorVersion)
-	buf = binary.AppendVarint(buf, p.TS)
-	buf = binary.AppendUvarint(buf, uint64(len(p.ID)))
-	buf = append(buf, p.ID...)
-	buf = append(buf, c.mac(viewer, buf)...)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	return c.seal.Seal(viewer, AppendPosition([]byte{cursorVersion}, p))
 }
 
 // Decode checks a cursor for viewer's feed and returns its position; "" is
@@ -54,49 +38,39 @@ func (c *Cursors) Decode(viewer int64, s string) (Position, error) {
 	if s == "" {
 		return Position{}, nil
 	}
-	if len(s) > maxCursorLen {
-		return Position{}, fmt.Errorf("%w: too long", ErrBadCursor)
-	}
-	// The decoder skips line breaks; a cursor is one exact string.
-	if strings.ContainsAny(s, "\r\n") {
-		return Position{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
-	}
-	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	body, err := c.seal.Open(viewer, s)
 	if err != nil {
-		return Position{}, fmt.Errorf("%w: not base64url", ErrBadCursor)
-	}
-	if len(raw) < 1+macLen {
-		return Position{}, fmt.Errorf("%w: too short", ErrBadCursor)
-	}
-	body, mac := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
-	if !hmac.Equal(mac, c.mac(viewer, body)) {
-		return Position{}, fmt.Errorf("%w: signature does not match this feed", ErrBadCursor)
+		return Position{}, err
 	}
 	if body[0] != cursorVersion {
 		return Position{}, fmt.Errorf("%w: unknown version %d", ErrBadCursor, body[0])
 	}
-	rest := body[1:]
-	ts, n := binary.Varint(rest)
+	return DecodePosition(body[1:])
+}
+
+// AppendPosition appends p's cursor encoding (varint ts, uvarint length,
+// id) to b.
+func AppendPosition(b []byte, p Position) []byte {
+	b = binary.AppendVarint(b, p.TS)
+	b = binary.AppendUvarint(b, uint64(len(p.ID)))
+	return append(b, p.ID...)
+}
+
+// DecodePosition reads a position AppendPosition wrote, which must fill b
+// exactly and not be the top.
+func DecodePosition(b []byte) (Position, error) {
+	ts, n := binary.Varint(b)
 	if n <= 0 {
 		return Position{}, fmt.Errorf("%w: bad position", ErrBadCursor)
 	}
-	rest = rest[n:]
-	l, n := binary.Uvarint(rest)
-	if n <= 0 || l != uint64(len(rest)-n) {
+	b = b[n:]
+	l, n := binary.Uvarint(b)
+	if n <= 0 || l != uint64(len(b)-n) {
 		return Position{}, fmt.Errorf("%w: bad position", ErrBadCursor)
 	}
-	p := Position{TS: ts, ID: string(rest[n:])}
+	p := Position{TS: ts, ID: string(b[n:])}
 	if p.IsTop() || p.TS <= 0 {
 		return Position{}, fmt.Errorf("%w: bad position", ErrBadCursor)
 	}
 	return p, nil
-}
-
-func (c *Cursors) mac(viewer int64, body []byte) []byte {
-	m := hmac.New(sha256.New, c.key)
-	var v [8]byte
-	binary.BigEndian.PutUint64(v[:], uint64(viewer))
-	m.Write(v[:])
-	m.Write(body)
-	return m.Sum(nil)[:macLen]
 }
