@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/fanout"
@@ -154,6 +155,8 @@ type Server struct {
 
 	reads readGate // turns of GET /v1/feed (nil: no bound)
 
+	metricsHandler fasthttp.RequestHandler // cfg.Metrics' handler on fasthttp
+
 	routes [numRoutes]route
 }
 
@@ -226,6 +229,10 @@ func New(cfg Config) (*Server, error) {
 	if tokenRate > 0 {
 		s.tokenLimit = newKeyedLimiter[tokenKey](tokenRate, tokenBurst, cfg.LimiterEntries)
 	}
+	// No http.TimeoutHandler around it: it would derive a context from the
+	// fasthttp.RequestCtx, whose Done channel fasthttp rewrites during
+	// shutdown without a lock (a data race under -race).
+	s.metricsHandler = fasthttpadaptor.NewFastHTTPHandler(cfg.Metrics.Handler())
 	s.base, s.stop = context.WithCancel(context.Background())
 	for id := range s.routes {
 		r := &s.routes[id]
@@ -476,7 +483,7 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, r *route, f format) {
 	case routeHealth:
 		s.health(ctx, f)
 	case routeMetrics:
-		s.cfg.Metrics.Handler()(ctx)
+		s.metricsHandler(ctx)
 	case routeNotifications:
 		s.getNotifications(ctx, f)
 	case routeUnread:

@@ -1,9 +1,11 @@
 // Package metrics is Lenta's Prometheus instrumentation: one Registry per
 // process holding the HTTP, ingest and fan-out metrics plus the Go runtime
-// and process collectors, and a fasthttp handler that serves them in the
-// Prometheus text format.
+// and process collectors, a net/http handler that serves them in the
+// Prometheus text format (httpapi serves it on fasthttp), and the reader of
+// that text for the bench and the test suites (ParseSamples).
 //
-// It is the only package that imports the Prometheus client. Other packages
+// It is the only package that imports the Prometheus client (and its
+// text parser), and it imports no HTTP server library. Other packages
 // see small methods (Route.Observe, EventsAccepted, the fanout.Observer
 // methods, SetLagFunc) and never a prometheus type.
 //

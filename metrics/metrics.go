@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -8,8 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/notify"
@@ -49,7 +48,7 @@ type Registry struct {
 
 	lag atomic.Pointer[func() float64]
 
-	handler fasthttp.RequestHandler
+	handler http.Handler
 }
 
 // Registry implements fanout.Observer and notify.Observer.
@@ -111,19 +110,20 @@ func New() *Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	// No HandlerOpts.Timeout: its http.TimeoutHandler would derive a context
-	// from the fasthttp.RequestCtx, whose Done channel fasthttp rewrites
-	// during shutdown without a lock (a data race under -race).
-	r.handler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{
+	// No HandlerOpts.Timeout: httpapi runs this handler on fasthttp, where
+	// its http.TimeoutHandler would race with the server's shutdown (see
+	// httpapi.New).
+	r.handler = promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{
 		Registry:            r.reg, // counts scrape errors in promhttp_metric_handler_errors_total
 		MaxRequestsInFlight: 4,
-	}))
+	})
 	return r
 }
 
 // Handler serves the metrics in the Prometheus exposition format (text
-// unless the scraper negotiates another).
-func (r *Registry) Handler() fasthttp.RequestHandler { return r.handler }
+// unless the scraper negotiates another), as a net/http handler: the HTTP
+// server (httpapi) adapts it to its own.
+func (r *Registry) Handler() http.Handler { return r.handler }
 
 // SetLagFunc sets the source of the bus lag gauge; it is called at every
 // scrape and must be fast and safe for concurrent use. nil unsets it.

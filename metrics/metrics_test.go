@@ -2,29 +2,25 @@ package metrics
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 func scrape(t *testing.T, r *Registry) string {
 	t.Helper()
-	var req fasthttp.Request
-	req.SetRequestURI("/metrics")
-	req.Header.SetMethod(fasthttp.MethodGet)
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&req, nil, nil)
-	r.Handler()(&ctx)
-	if ctx.Response.StatusCode() != fasthttp.StatusOK {
-		t.Fatalf("scrape: status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	rec := httptest.NewRecorder()
+	r.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape: status %d: %s", rec.Code, rec.Body)
 	}
-	if ct := string(ctx.Response.Header.ContentType()); !strings.HasPrefix(ct, "text/plain") {
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Fatalf("scrape content type %q", ct)
 	}
-	return string(ctx.Response.Body())
+	return rec.Body.String()
 }
 
 func TestScrapeShowsMetrics(t *testing.T) {
