@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -45,7 +46,39 @@ type Tokens struct {
 	leeway     time.Duration
 	defaultTTL time.Duration
 	parser     *jwt.Parser
+	verified   VerifiedCache // nil: every Verify checks the signature
+	hits       atomic.Uint64 // Verify answered from verified
+	misses     atomic.Uint64 // Verify checked the signature with a cache set
 }
+
+// CacheStats reports how many Verify calls the VerifiedCache answered
+// (hits) and how many checked the signature while one was set (misses).
+func (t *Tokens) CacheStats() (hits, misses uint64) { return t.hits.Load(), t.misses.Load() }
+
+// VerifiedCache remembers tokens Verify accepted, so a client's next
+// request with the same token skips the signature check. Implementations
+// are safe for concurrent use and may forget any entry at any time; they
+// are keyed by the whole token, so only the exact bytes Verify accepted
+// hit.
+type VerifiedCache interface {
+	Get(token string) (Verified, bool)
+	Set(token string, v Verified)
+}
+
+// Verified is an accepted token's principal and the instant until which it
+// may be reused: its expiry, and at most VerifiedMaxAge after it was
+// checked.
+type Verified struct {
+	Principal Principal
+	Until     time.Time
+}
+
+// VerifiedMaxAge bounds how long a verified token is reused before it is
+// checked again.
+const VerifiedMaxAge = time.Minute
+
+// WithVerifiedCache makes Verify remember accepted tokens in c.
+func WithVerifiedCache(c VerifiedCache) Option { return func(t *Tokens) { t.verified = c } }
 
 // Option configures Tokens.
 type Option func(*Tokens)
@@ -134,6 +167,13 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 	if len(token) > maxTokenLen {
 		return Principal{}, deny("token is longer than %d bytes", maxTokenLen)
 	}
+	if t.verified != nil {
+		if v, ok := t.verified.Get(token); ok && t.now().Before(v.Until) {
+			t.hits.Add(1)
+			return v.Principal, nil
+		}
+		t.misses.Add(1)
+	}
 	var c claims
 	tok, err := t.parser.ParseWithClaims(token, &c, t.key)
 	if err != nil {
@@ -147,14 +187,23 @@ func (t *Tokens) Verify(token string) (Principal, error) {
 	if err != nil || user <= 0 || strconv.FormatInt(user, 10) != c.Subject {
 		return Principal{}, deny("subject is not a positive user id")
 	}
+	var p Principal
 	switch c.Scope {
 	case "":
-		return Principal{User: user}, nil
+		p = Principal{User: user}
 	case ScopeService:
-		return Principal{User: user, Service: true}, nil
+		p = Principal{User: user, Service: true}
 	default:
 		return Principal{}, deny("unknown scope")
 	}
+	if t.verified != nil && c.ExpiresAt != nil {
+		until := t.now().Add(VerifiedMaxAge)
+		if exp := c.ExpiresAt.Time; exp.Before(until) {
+			until = exp
+		}
+		t.verified.Set(token, Verified{Principal: p, Until: until})
+	}
+	return p, nil
 }
 
 // key hands the secret to the parser only for HS256; WithValidMethods

@@ -194,3 +194,60 @@ func TestLeeway(t *testing.T) {
 		t.Fatalf("iat within leeway: %v", err)
 	}
 }
+
+// mapCache is a VerifiedCache in a map that counts its hits.
+type mapCache struct {
+	m    map[string]Verified
+	hits int
+}
+
+func (c *mapCache) Get(token string) (Verified, bool) {
+	v, ok := c.m[token]
+	if ok {
+		c.hits++
+	}
+	return v, ok
+}
+
+func (c *mapCache) Set(token string, v Verified) { c.m[token] = v }
+
+// A verified token is reused until its expiry or VerifiedMaxAge, whichever
+// comes first, and never past it; a refused token is never remembered; a
+// token that differs in one byte is checked in full.
+func TestVerifiedCache(t *testing.T) {
+	now := t0
+	c := &mapCache{m: map[string]Verified{}}
+	tk, err := New(secret, WithClock(func() time.Time { return now }), WithLeeway(0), WithVerifiedCache(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, _ := tk.Issue(7, false, time.Hour)
+	short, _ := tk.Issue(8, true, 30*time.Second)
+	for range 3 {
+		for tok, want := range map[string]Principal{long: {User: 7}, short: {User: 8, Service: true}} {
+			if p, err := tk.Verify(tok); err != nil || p != want {
+				t.Fatalf("Verify = %+v, %v; want %+v", p, err, want)
+			}
+		}
+	}
+	if c.hits != 4 {
+		t.Fatalf("%d cache hits for 6 checks of 2 tokens, want 4", c.hits)
+	}
+	if got := c.m[long].Until; !got.Equal(t0.Add(VerifiedMaxAge)) {
+		t.Fatalf("a 1 h token is reused until %v, want %v", got, t0.Add(VerifiedMaxAge))
+	}
+	if got := c.m[short].Until; !got.Equal(t0.Add(30 * time.Second)) {
+		t.Fatalf("a 30 s token is reused until %v, want its expiry", got)
+	}
+	now = t0.Add(31 * time.Second) // past the short token's expiry
+	if _, err := tk.Verify(short); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("an expired token passed through the cache: %v", err)
+	}
+	altered := long[:len(long)-1] + string(long[len(long)-1]^1)
+	if _, err := tk.Verify(altered); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("an altered token passed: %v", err)
+	}
+	if _, ok := c.m[altered]; ok {
+		t.Fatal("a refused token was remembered")
+	}
+}

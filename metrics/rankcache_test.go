@@ -71,3 +71,14 @@ func TestRelationsCacheExportsTheStats(t *testing.T) {
 		t.Error("a later scrape does not read the stats again")
 	}
 }
+
+func TestTokenCacheExportsTheStats(t *testing.T) {
+	r := New()
+	r.TokenCache(func() (uint64, uint64) { return 40, 2 })
+	out := scrape(t, r)
+	for _, want := range []string{`lenta_token_cache_requests_total{result="hit"} 40`, `lenta_token_cache_requests_total{result="miss"} 2`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}

@@ -55,3 +55,26 @@ func (c *relationsCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRelMaxBytes, prometheus.GaugeValue, float64(s.MaxBytes))
 	ch <- prometheus.MustNewConstMetric(descRelViewers, prometheus.GaugeValue, float64(s.Viewers))
 }
+
+// TokenCache exports the verified-token cache's answers, read at each
+// scrape: lenta_token_cache_requests_total{result="hit|miss"} (a miss
+// checked the token's signature).
+func (r *Registry) TokenCache(stats func() (hits, misses uint64)) {
+	r.reg.MustRegister(&tokenCacheCollector{stats: stats})
+}
+
+var descTokenRequests = prometheus.NewDesc(Namespace+"_token_cache_requests_total",
+	"Bearer token checks, by whether the verified-token cache answered (a miss checks the signature).",
+	[]string{"result"}, nil)
+
+type tokenCacheCollector struct {
+	stats func() (hits, misses uint64)
+}
+
+func (c *tokenCacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descTokenRequests }
+
+func (c *tokenCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	hits, misses := c.stats()
+	ch <- prometheus.MustNewConstMetric(descTokenRequests, prometheus.CounterValue, float64(hits), "hit")
+	ch <- prometheus.MustNewConstMetric(descTokenRequests, prometheus.CounterValue, float64(misses), "miss")
+}

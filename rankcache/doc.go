@@ -3,7 +3,8 @@
 // S3-FIFO eviction): viewers' ranked orders (ranking.OrderCache, weighted
 // by Order.Bytes, entries expire with their snapshot) and viewers'
 // relations (timeline.RelationsCache, weighted by CachedRelations.Bytes,
-// checked against the graph's version on every use).
+// checked against the graph's version on every use), and verified bearer
+// tokens (auth.VerifiedCache, bounded by count, each until its Until).
 //
 // It is the only package importing otter. It must never hold the only
 // copy of anything a client depends on: ranking stores every order a

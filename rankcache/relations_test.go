@@ -2,7 +2,9 @@ package rankcache
 
 import (
 	"testing"
+	"time"
 
+	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -53,5 +55,24 @@ func TestNewRelationsRefusesBadBounds(t *testing.T) {
 			c.Close()
 			t.Errorf("NewRelations(%d) accepted", b)
 		}
+	}
+}
+
+func TestTokensRememberUntilTheirTime(t *testing.T) {
+	c, err := NewTokens(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Set("a", auth.Verified{Principal: auth.Principal{User: 1}, Until: time.Now().Add(time.Hour)})
+	c.Set("gone", auth.Verified{Principal: auth.Principal{User: 2}, Until: time.Now().Add(-time.Second)})
+	if v, ok := c.Get("a"); !ok || v.Principal.User != 1 {
+		t.Fatalf("Get(a) = %+v, %v", v, ok)
+	}
+	if _, ok := c.Get("gone"); ok {
+		t.Fatal("a token past its time was returned")
+	}
+	if _, err := NewTokens(0); err == nil {
+		t.Fatal("a cache of 0 tokens was made")
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
@@ -216,7 +217,16 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	tokens, err := auth.New(secret)
+	var tokenOpts []auth.Option
+	if o.rankCache.tokens > 0 {
+		tc, err := rankcache.NewTokens(o.rankCache.tokens)
+		if err != nil {
+			return err
+		}
+		defer tc.Close()
+		tokenOpts = append(tokenOpts, auth.WithVerifiedCache(tc))
+	}
+	tokens, err := auth.New(secret, tokenOpts...)
 	if err != nil {
 		return fmt.Errorf("FEED_AUTH_SECRET: %w", err)
 	}
@@ -243,6 +253,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}
 	}()
 	reg := metrics.New()
+	if o.rankCache.tokens > 0 {
+		reg.TokenCache(tokens.CacheStats)
+	}
 	reg.SetLagFunc(b.lagValue)
 	if b.pebble != nil {
 		reg.BlockCache(func() metrics.BlockCacheStats {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"time"
 
+	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
@@ -17,6 +18,7 @@ type rankCacheOptions struct {
 	bytes     byteSize
 	maxAge    time.Duration
 	relations byteSize
+	tokens    int
 }
 
 func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
@@ -24,6 +26,7 @@ func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
 	fs.Var(&o.bytes, "ranked-cache-bytes", "memory for viewers' ranked orders (about 17 KB each): first pages reuse a viewer's order while the viewer's timeline version is unchanged, next pages skip the snapshot read (0: off)")
 	o.relations = rankcache.DefaultRelationsBytes
 	fs.Var(&o.relations, "relations-cache-bytes", "memory for viewers' friends, follows and blocks (8 bytes each): a feed read reuses them while the viewer's relations version is unchanged (0: off, every read scans them)")
+	fs.IntVar(&o.tokens, "token-cache-entries", rankcache.DefaultTokens, "bearer tokens remembered once verified, each until its expiry and at most "+auth.VerifiedMaxAge.String()+", so a client's next request skips the signature check (0: off)")
 	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", ranking.DefaultOrderMaxAge, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
 }
 
@@ -33,6 +36,9 @@ func (o rankCacheOptions) check() error {
 	}
 	if o.relations != 0 && o.relations < rankcache.MinBytes {
 		return errors.New("--relations-cache-bytes must be 0 (off) or at least 1MiB")
+	}
+	if o.tokens < 0 {
+		return errors.New("--token-cache-entries must be 0 (off) or positive")
 	}
 	if o.maxAge <= 0 {
 		return errors.New("--ranked-cache-max-age must be positive")
