@@ -124,6 +124,7 @@ func (e *Env) probe(ctx context.Context, c *Client, st *workload.Stream, d time.
 			case !ok:
 				timeouts++
 				lat = append(lat, probeTimeout) // censored: counted at the timeout
+				e.logf("probe %s by %d not in the feed of %d within %v", ev.ID, author, friend, probeTimeout)
 			default:
 				lat = append(lat, d)
 			}
