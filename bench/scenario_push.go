@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -46,89 +44,6 @@ const (
 	// with as many goroutines.
 	pushWorkers = 32
 )
-
-// pushReceiver is a local RFC 8030 push service: it answers 201 to every
-// POST and records when each push arrived, by its Topic header. It does
-// not decrypt (the Topic names the gift or the photo).
-type pushReceiver struct {
-	URL string
-	srv *http.Server
-	ln  net.Listener
-
-	mu      sync.Mutex
-	gifts   map[string]int // topic -> gift index (set before publishing)
-	recv    []time.Time    // first arrival of each gift's push
-	arrived []time.Time    // every gift push, in arrival order
-	nGifts  int
-	dup     int
-	class   map[string]int // topic -> pushes received
-	other   int
-	ceiling atomic.Int64
-}
-
-func startReceiver() (*pushReceiver, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("push receiver: %w", err)
-	}
-	r := &pushReceiver{URL: "http://" + ln.Addr().String(), ln: ln, gifts: map[string]int{}, class: map[string]int{}}
-	r.srv = &http.Server{Handler: http.HandlerFunc(r.handle), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = r.srv.Serve(ln) }() // ends when Close closes the listener
-	return r, nil
-}
-
-func (r *pushReceiver) Close() { _ = r.srv.Close() }
-
-func (r *pushReceiver) handle(w http.ResponseWriter, req *http.Request) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, 1<<16))
-	now := time.Now()
-	if req.URL.Path == "/ceiling" {
-		r.ceiling.Add(1)
-		w.WriteHeader(http.StatusCreated)
-		return
-	}
-	topic := req.Header.Get("Topic")
-	r.mu.Lock()
-	if i, ok := r.gifts[topic]; ok {
-		if r.recv[i].IsZero() {
-			r.recv[i] = now
-			r.nGifts++
-			r.arrived = append(r.arrived, now)
-		} else {
-			r.dup++
-		}
-	} else if _, ok := r.class[topic]; ok {
-		r.class[topic]++
-	} else {
-		r.other++
-	}
-	r.mu.Unlock()
-	w.WriteHeader(http.StatusCreated)
-}
-
-// giftCount is how many distinct gifts were pushed so far, and the newest
-// arrival.
-func (r *pushReceiver) giftCount() (int, time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.arrived) == 0 {
-		return 0, time.Time{}
-	}
-	return r.nGifts, r.arrived[len(r.arrived)-1]
-}
-
-// classPushes is the pushes received per Class burst topic.
-func (r *pushReceiver) classPushes() (total, bursts int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, n := range r.class {
-		total += n
-		if n > 0 {
-			bursts++
-		}
-	}
-	return total, bursts
-}
 
 // device is one fake browser: its ECDH key pair and auth secret.
 type device struct {
@@ -338,89 +253,6 @@ func runPush(ctx context.Context, e *Env, s *report.Scenario) error {
 	s.AddTarget("pipeline / ceiling (pushes/s)", rate/ce, "ratio", true, targetPushCeiling)
 	s.Note("gifts are private so the figure is the notification path alone: ingest, the log, the engine, the notification hook, the push queue (gifts are due at once, Class marks at the end of their 2-second window), the sender expanding each task (devices, group, object) and sending with %d workers; latency is from the POST of the gift's batch to the receiver's answer, so in the burst it is mostly the backlog of %d gifts; the paced gifts show the latency while the sender keeps up", pushWorkers, n)
 	s.Note("the receiver counts pushes by their Topic header and does not decrypt; the ceiling pays the same VAPID signing, encryption and HTTP round trip per push, with no store reads")
-	return nil
-}
-
-// Push targets (issue 13): a gift (not coalesced) reaches its device
-// within a second when the sender keeps up; the pipeline does at least
-// this share of the Send ceiling.
-const (
-	targetGiftP99     = 1000 // ms, paced at half of the burst's sustained rate
-	targetPushCeiling = 0.8
-	pacedGiftSeconds  = 10
-)
-
-// pacedGifts publishes gifts at rate (half of what the burst sustained)
-// for pacedGiftSeconds, a batch every pacedTick, and reports publish ->
-// received: the latency a device sees while the sender keeps up, which a
-// burst's backlog hides.
-func pacedGifts(ctx context.Context, e *Env, s *report.Scenario, c *Client, rcv *pushReceiver, devs []device,
-	rng *rand.Rand, rate float64) error {
-	m := max(100, int(rate*pacedGiftSeconds))
-	users := int64(e.Graph.Config.Users)
-	prefix := e.Graph.Config.IDPrefix + "-push-paced-"
-	gifts := make([]schema.Event, m)
-	rcv.mu.Lock()
-	base := len(rcv.recv)
-	rcv.recv = append(rcv.recv, make([]time.Time, m)...)
-	for i := range gifts {
-		to := devs[rng.IntN(len(devs))].user
-		from := 1 + rng.Int64N(users)
-		for from == to {
-			from = 1 + rng.Int64N(users)
-		}
-		id := prefix + strconv.Itoa(i)
-		gifts[i] = schema.Event{ID: id, Type: schema.Gift, Actor: from, Target: to, Audience: schema.AudiencePrivate,
-			Text: "a gift"}
-		rcv.gifts[notify.Topic(notify.KindGift, id)] = base + i
-	}
-	rcv.mu.Unlock()
-	sent := make([]time.Time, m)
-	start := time.Now()
-	t := time.NewTicker(pacedTick)
-	defer t.Stop()
-	p := NewProgress(e.Opts.Progress, "push: paced gifts", int64(m))
-	for next := 0; next < m; {
-		select {
-		case <-ctx.Done():
-			p.Done()
-			return ctx.Err()
-		case <-t.C:
-		}
-		hi := min(m, int(rate*time.Since(start).Seconds()), next+schema.MaxBatch)
-		if hi <= next {
-			continue
-		}
-		now := time.Now()
-		for i := next; i < hi; i++ {
-			gifts[i].TS = now.UnixMilli()
-			sent[i] = now
-		}
-		if err := c.Publish(ctx, gifts[next:hi]); err != nil {
-			p.Done()
-			return err
-		}
-		next = hi
-		p.Set(int64(next))
-	}
-	p.Done()
-	if _, _, err := waitPushes(ctx, e, rcv, base+m); err != nil {
-		return err
-	}
-	lat := make(Latencies, 0, m)
-	rcv.mu.Lock()
-	for i := range m {
-		if t := rcv.recv[base+i]; !t.IsZero() {
-			lat = append(lat, t.Sub(sent[i]))
-		}
-	}
-	rcv.mu.Unlock()
-	sum := lat.Summarize()
-	s.Add("paced gifts: rate (half of the sustained rate above)", rate, "events/s")
-	s.Add("paced gifts: pushes received", float64(len(lat)), "pushes")
-	s.Add("paced gifts: publish to received p50", sum.P50, "ms")
-	s.AddTarget("paced gifts: publish to received p99", sum.P99, "ms", false, targetGiftP99)
-	s.Latencies = append(s.Latencies, report.Samples{Name: "paced gift: publish to push received", Millis: lat.Millis(2000)})
 	return nil
 }
 

@@ -90,8 +90,12 @@ func (e *truthEnv) recent() []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var ids []string
-	for _, it := range p.Items {
+	return eventIDs(p.Items)
+}
+
+func eventIDs(items []timeline.Item) []string {
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
 		ids = append(ids, it.EventID)
 	}
 	return ids
@@ -104,11 +108,7 @@ func (e *truthEnv) first() []string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var ids []string
-	for _, it := range p.Items {
-		ids = append(ids, it.EventID)
-	}
-	return ids
+	return eventIDs(p.Items)
 }
 
 // Read-time truth through the order and relations caches: after each
