@@ -60,6 +60,11 @@ func (s biInbox) Groups(_ context.Context, _ int64, groups []string) ([][]notify
 	return make([][]notify.Activity, len(groups)), nil
 }
 
+func (s biInbox) Head(context.Context, int64, string, int64) (notify.GroupHead, error) {
+	s.fx.reads.Add(1)
+	return notify.GroupHead{}, nil
+}
+
 func (s biInbox) Index(context.Context, int64, notify.Position, int) ([]notify.Position, error) {
 	s.fx.reads.Add(1)
 	return nil, nil

@@ -25,23 +25,22 @@ const MaxPageLimit = 100
 const MaxUnread = 100
 
 // Add records one activity in a group that may already hold others. It
-// reads the group first: a re-applied activity (same event) changes
-// nothing and reports false; an activity older than the group's newest
-// one is stored without a new index row; a newer one replaces the group's
-// index row. It reports whether anything new was stored.
+// reads the group's head (its newest ts and the actor's own event) first:
+// a re-applied activity (same event) changes nothing and reports false; an
+// activity older than the group's newest one is stored without a new index
+// row; a newer one replaces the group's index row. It reports whether
+// anything new was stored. Its cost does not grow with the group.
 func (in *Inbox) Add(ctx context.Context, a Activity) (bool, error) {
-	gs, err := in.store.Groups(ctx, a.User, []string{a.Group})
+	h, err := in.store.Head(ctx, a.User, a.Group, a.Actor)
 	if err != nil {
-		return false, fmt.Errorf("notify: read group: %w", err)
+		return false, fmt.Errorf("notify: read group head: %w", err)
+	}
+	if h.EventID != "" && h.EventID == a.EventID {
+		return false, nil
 	}
 	var newest Position
-	for _, x := range gs[0] {
-		if x.Actor == a.Actor && x.EventID == a.EventID {
-			return false, nil
-		}
-		if p := (Position{TS: x.TS, Group: x.Group}); p.After(newest) {
-			newest = p
-		}
+	if h.Newest != 0 {
+		newest = Position{TS: h.Newest, Group: a.Group}
 	}
 	pos := Position{TS: a.TS, Group: a.Group}
 	index := !newest.After(pos)

@@ -17,6 +17,15 @@ type Store interface {
 	// Groups returns, for each group, its activities (any order, at most
 	// MaxGroupActors).
 	Groups(ctx context.Context, user int64, groups []string) ([][]Activity, error)
+	// Head is what Inbox.Add needs of one group, read without reading the
+	// group whole (a friend's group grows with every new friend, and
+	// reading it per activity made a graph load quadratic): the ts of
+	// its newest activity and actor's own activity's event id. A store may
+	// keep the newest ts as a head row written by PutActivities with
+	// index set; it must never report a newest ts above the group's true
+	// newest activity (an emptied or retracted group rereads its rows), or
+	// Add would leave a newer activity unindexed.
+	Head(ctx context.Context, user int64, group string, actor int64) (GroupHead, error)
 	// Index returns up to limit index rows strictly after position after,
 	// newest first. A group may have stale rows (older than its newest
 	// activity): readers skip and drop them.
@@ -31,6 +40,13 @@ type Store interface {
 	// DeleteGroups removes whole groups (every actor) together with the
 	// index row at each GroupAt's Pos (missing is not an error).
 	DeleteGroups(ctx context.Context, groups []GroupAt) error
+}
+
+// GroupHead is one group's newest activity ts (0 when it has none) and
+// the event id of one actor's activity in it ("" when the actor has none).
+type GroupHead struct {
+	Newest  int64
+	EventID string
 }
 
 // GroupAt names one user's group (Pos.Group) and one of its index rows

@@ -28,6 +28,8 @@ const (
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	deleteActivity = `DELETE FROM notify_activity WHERE uid = ? AND grp = ? AND actor = ?`
 	selectGroup    = `SELECT actor, kind, object, ts, until, event_id FROM notify_activity WHERE uid = ? AND grp = ? LIMIT ?`
+	selectNewest   = `SELECT max(ts) FROM notify_activity WHERE uid = ? AND grp = ?`
+	selectMine     = `SELECT event_id FROM notify_activity WHERE uid = ? AND grp = ? AND actor = ?`
 	insertIndex    = `INSERT INTO notify_index (uid, ts, grp) VALUES (?, ?, ?)`
 	deleteIndex    = `DELETE FROM notify_index WHERE uid = ? AND ts = ? AND grp = ?`
 	indexTop       = `SELECT ts, grp FROM notify_index WHERE uid = ? LIMIT ?`
@@ -84,6 +86,34 @@ func (n *NotifyStore) Groups(ctx context.Context, user int64, groups []string) (
 		return iter.Close()
 	})
 	return out, wrap("read notification groups", err)
+}
+
+// Head implements notify.Store with two queries in parallel: the group's
+// newest ts (an aggregate Cassandra computes inside the one partition, so
+// the group's rows never cross the wire) and the actor's own row.
+func (n *NotifyStore) Head(ctx context.Context, user int64, group string, actor int64) (notify.GroupHead, error) {
+	var h notify.GroupHead
+	if group == "" {
+		return h, wrap("read notification group head", errBadID)
+	}
+	err := n.s.each(ctx, 2, func(i int) error {
+		if i == 0 {
+			var newest *int64
+			if err := n.s.sess.Query(selectNewest, user, group).Idempotent(true).ScanContext(ctx, &newest); err != nil {
+				return err
+			}
+			if newest != nil {
+				h.Newest = *newest
+			}
+			return nil
+		}
+		err := n.s.sess.Query(selectMine, user, group, actor).Idempotent(true).ScanContext(ctx, &h.EventID)
+		if err == gocql.ErrNotFound {
+			return nil
+		}
+		return err
+	})
+	return h, wrap("read notification group head", err)
 }
 
 // Index implements notify.Store.

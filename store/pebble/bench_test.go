@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/lenta-dev/lenta/notify"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -91,5 +92,31 @@ func BenchmarkEntryCodec(b *testing.B) {
 		if err := decodeEntryVal(buf, &ev); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkInboxAddFriendGroup is one friend event's notification: an
+// activity added to the receiver's "friends" group of the current window,
+// which already holds 100 other new friends (a graph load's steady state).
+// Its cost must not grow with the group.
+func BenchmarkInboxAddFriendGroup(b *testing.B) {
+	in := notify.NewInbox(newStore(b).Notify())
+	ctx := context.Background()
+	const base = 1_700_000_000_000
+	group := notify.GroupKey(notify.KindFriend, "", base)
+	add := func(actor, ts int64) {
+		a := notify.Activity{User: 1, Group: group, Kind: notify.KindFriend, Actor: actor, TS: ts,
+			EventID: "f-" + strconv.FormatInt(actor, 10)}
+		if _, err := in.Add(ctx, a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range int64(100) {
+		add(1000+i, base+i)
+	}
+	i := int64(0)
+	for b.Loop() {
+		add(2000+i%10_000, base+100+i) // the group stays within its window
+		i++
 	}
 }

@@ -40,7 +40,8 @@ import (
 //	0x50 dead       ts i64, seq u64                     -> dead letter value
 //	0x60 log        partition u32, seq u64              -> event (msgpack)
 //	0x61 logOffset  partition u32                       -> committed seq u64
-//	0x80-0x85       notifications and push queue (see notify.go)
+//	0x80-0x8B       notifications, push queue, retries, leases, claims
+//	                (see notify.go, push.go, claim.go)
 //	0x90-0x92       ranking: affinity, snapshots (see ranking.go)
 //
 // Invariants:

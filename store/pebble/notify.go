@@ -20,12 +20,19 @@ import (
 //	0x83 nSub    user i64, id(tail)                      -> subscription value
 //	0x84 pushQ   shard u32, due i64, user i64, group(tail) -> v, deadline
 //	0x85 pushCP  shard u32                               -> due i64 (8 bytes BE)
+//	0x8B nHead   user i64, group(tail)                   -> v, ts of the newest indexed activity
 //	meta "setting.<name>"                                -> the setting
 //
 // Value encodings (after the version byte, as in codec.go):
 //
 //	activity      kind str, object str, ts, until, event id(tail)
 //	subscription  created, endpoint str, p256dh str, auth str, lang(tail)
+//
+// nHead is a cache of the group's newest ts, never above the truth:
+// PutActivities with index sets it (Inbox.Add indexes only an activity
+// at or above the group's newest), DeleteActivity and DeleteGroups delete
+// it, the purge drops it with the activities; when it is absent Head
+// reads the group's rows.
 //
 // nIdx keys of one user sort newest first by (ts desc, group desc), which
 // is notify.Position order, so an inbox page is one forward scan. Push
@@ -38,6 +45,7 @@ const (
 	tNotifySub  byte = 0x83
 	tPushQueue  byte = 0x84
 	tPushCP     byte = 0x85
+	tNotifyHead byte = 0x8B
 )
 
 // NotifyStore implements notify.Store, notify.Subscriptions, notify.Queue
@@ -56,6 +64,10 @@ func (s *Store) Notify() *NotifyStore { return &NotifyStore{s: s} }
 
 func nActPrefix(b []byte, user int64, group string) []byte {
 	return appendStr(appendI64(append(b, tNotifyAct), user), group)
+}
+
+func nHeadKey(b []byte, user int64, group string) []byte {
+	return append(appendI64(append(b, tNotifyHead), user), group...)
 }
 
 func nIdxKey(b []byte, user int64, p notify.Position) []byte {
@@ -102,6 +114,11 @@ func (n *NotifyStore) PutActivities(ctx context.Context, acts []notify.Activity,
 				if err := b.Set(k, nil, nil); err != nil {
 					return err
 				}
+				k = nHeadKey(k[:0], a.User, a.Group)
+				v = binary.AppendVarint(append(v[:0], valueV1), a.TS)
+				if err := b.Set(k, v, nil); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -113,8 +130,65 @@ func (n *NotifyStore) DeleteActivity(ctx context.Context, user int64, group stri
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := checkGroup(group); err != nil {
+		return err
+	}
 	k := appendI64(nActPrefix(nil, user, group), actor)
-	return n.s.write(n.s.wo, func(b *pebble.Batch) error { return b.Delete(k, nil) })
+	h := nHeadKey(nil, user, group)
+	return n.s.write(n.s.wo, func(b *pebble.Batch) error {
+		if err := b.Delete(k, nil); err != nil {
+			return err
+		}
+		return b.Delete(h, nil) // the actor may have been the newest: Head rereads the rows
+	})
+}
+
+// Head implements notify.Store: two point reads when the group has a head
+// row; else one pass over the group's rows that decodes only their ts.
+func (n *NotifyStore) Head(ctx context.Context, user int64, group string, actor int64) (notify.GroupHead, error) {
+	var h notify.GroupHead
+	if err := checkGroup(group); err != nil {
+		return h, err
+	}
+	if err := ctx.Err(); err != nil {
+		return h, err
+	}
+	var kb [64]byte
+	p := nActPrefix(kb[:0], user, group)
+	mine, found, err := n.s.getCopy(appendI64(p, actor), nil)
+	if err != nil {
+		return h, fmt.Errorf("pebblestore: notification group head: %w", err)
+	}
+	if found {
+		a, err := decodeActivity(mine)
+		if err == nil {
+			h.EventID = a.EventID
+		}
+	}
+	head, found, err := n.s.getCopy(nHeadKey(kb[:0], user, group), mine[:0])
+	if err != nil {
+		return h, fmt.Errorf("pebblestore: notification group head: %w", err)
+	}
+	if found {
+		r := reader{b: head}
+		if r.version("group head") == nil {
+			if ts := r.varint(); !r.bad {
+				h.Newest = ts
+				return h, nil
+			}
+		}
+	}
+	p = nActPrefix(kb[:0], user, group)
+	err = n.s.scan(ctx, p, prefixEnd(nil, p), func(_, v []byte) bool {
+		if ts, ok := activityTS(nil, v); ok && ts > h.Newest {
+			h.Newest = ts
+		}
+		return true
+	})
+	if err != nil {
+		return h, fmt.Errorf("pebblestore: notification group head: %w", err)
+	}
+	return h, nil
 }
 
 // Groups implements notify.Store.

@@ -167,6 +167,14 @@ func (p *Purger) purgeNotify(ctx context.Context, olderThan int64) error {
 		total int
 	}{
 		{name: "notify_activity", t: tNotifyAct, tsOf: activityTS},
+		{name: "notify_head", t: tNotifyHead, tsOf: func(_, v []byte) (int64, bool) {
+			r := reader{b: v}
+			if r.version("group head") != nil {
+				return 0, false
+			}
+			ts := r.varint()
+			return ts, !r.bad
+		}},
 		{name: "notify_index", t: tNotifyIdx, tsOf: func(k, _ []byte) (int64, bool) {
 			if len(k) < 1+8+8 {
 				return 0, false

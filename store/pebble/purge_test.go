@@ -88,6 +88,7 @@ func TestPurgerRemovesExactlyTheOld(t *testing.T) {
 			if tc.old > 0 {
 				want["notify_activity"] = tc.old
 				want["notify_index"] = tc.old
+				want["notify_head"] = tc.old
 				want["dead_letters"] = tc.old
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -227,7 +227,7 @@ func (n *NotifyStore) DeleteGroups(ctx context.Context, groups []notify.GroupAt)
 		if err != nil {
 			return fmt.Errorf("pebblestore: read group: %w", err)
 		}
-		keys = append(keys, nIdxKey(nil, g.User, g.Pos))
+		keys = append(keys, nIdxKey(nil, g.User, g.Pos), nHeadKey(nil, g.User, g.Pos.Group))
 	}
 	return n.s.write(n.s.wo, func(b *pebble.Batch) error {
 		for _, k := range keys {

@@ -36,6 +36,7 @@ func RunNotify(t *testing.T, newStore func(t *testing.T) NotifyStore) {
 		{"QueueAndCheckpoint", notifyQueue},
 		{"SettingIsSetOnce", notifySettings},
 		{"RemoveGroupsOfADeletedObject", notifyRemoveGroups},
+		{"HeadIsNeverAboveTheGroup", notifyHead},
 		{"RetriesAreKeptUntilDeleted", notifyRetries},
 		{"LeasesAreExclusiveAndExpire", notifyLeases},
 		{"ClaimIsWonOnce", notifyClaims},
@@ -312,6 +313,61 @@ func notifyRemoveGroups(t *testing.T, s NotifyStore) {
 	}
 	if p := inboxPage(t, in, 8, notify.Position{}, 10); len(p.Items) != 1 {
 		t.Errorf("user 8 lost a group not removed: %+v", p.Items)
+	}
+}
+
+// notifyHead: Head reports the group's newest ts and the actor's own
+// event, and after the newest activity is retracted or the group removed
+// it never reports the gone one, so an activity below it is still indexed
+// (a head above the truth would leave it out of the inbox).
+func notifyHead(t *testing.T, s NotifyStore) {
+	ctx := t.Context()
+	in := notify.NewInbox(s)
+	g := notify.GroupKey(notify.KindClass, "p1", nBase)
+	head := func(actor int64) notify.GroupHead {
+		t.Helper()
+		h, err := s.Head(ctx, 1, g, actor)
+		must(t, err)
+		return h
+	}
+	if h := head(2); h != (notify.GroupHead{}) {
+		t.Errorf("head of a missing group = %+v", h)
+	}
+	a2, a3 := classAct(1, "p1", 2, nBase+1000), classAct(1, "p1", 3, nBase+3000)
+	addAct(t, in, a2, a3, classAct(1, "p1", 4, nBase+2000)) // the last one is older: not the head
+	if h := head(2); h.Newest != nBase+3000 || h.EventID != a2.EventID {
+		t.Errorf("head for actor 2 = %+v, want newest %d and %q", h, nBase+3000, a2.EventID)
+	}
+	if h := head(9); h.Newest != nBase+3000 || h.EventID != "" {
+		t.Errorf("head for actor 9 (none) = %+v", h)
+	}
+	must(t, in.Retract(ctx, 1, g, 3))
+	if h := head(3); h.Newest != nBase+2000 || h.EventID != "" {
+		t.Errorf("head after retracting the newest = %+v, want newest %d", h, nBase+2000)
+	}
+	addAct(t, in, classAct(1, "p1", 5, nBase+2500)) // newer than the rest, older than the retracted one
+	p := inboxPage(t, in, 1, notify.Position{}, 10)
+	if len(p.Items) != 1 || p.Items[0].TS != nBase+2500 || p.Items[0].ActorCount != 3 {
+		t.Fatalf("after retract and add: %+v", p.Items)
+	}
+	// A group emptied by a retract: a later, older activity is indexed.
+	g2 := notify.GroupKey(notify.KindClass, "p2", nBase)
+	addAct(t, in, classAct(1, "p2", 7, nBase+5000))
+	must(t, in.Retract(ctx, 1, g2, 7))
+	if h, err := s.Head(ctx, 1, g2, 7); err != nil || h != (notify.GroupHead{}) {
+		t.Errorf("head of an emptied group = %+v, %v", h, err)
+	}
+	addAct(t, in, classAct(1, "p2", 8, nBase+4000))
+	if p := inboxPage(t, in, 1, notify.Position{}, 10); len(p.Items) != 2 || p.Items[0].TS != nBase+4000 {
+		t.Fatalf("an activity after the group was emptied: %+v", p.Items)
+	}
+	must(t, in.RemoveGroups(ctx, 1, []string{g, g2}))
+	if h := head(5); h != (notify.GroupHead{}) {
+		t.Errorf("head of a removed group = %+v", h)
+	}
+	addAct(t, in, classAct(1, "p1", 6, nBase+100))
+	if p := inboxPage(t, in, 1, notify.Position{}, 10); len(p.Items) != 1 || p.Items[0].TS != nBase+100 {
+		t.Fatalf("an activity after the group was removed: %+v", p.Items)
 	}
 }
 
