@@ -95,11 +95,13 @@ func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 		return h.single(ctx, ev, Activity{User: ev.Target, Kind: KindGift, Object: ev.Object,
 			Group: GroupKey(KindGift, ev.Object, ev.TS)})
 	case schema.Friend:
-		return h.single(ctx, ev, Activity{User: ev.Target, Kind: KindFriend,
+		// The engine refuses a friendship across a block and calls hooks
+		// only for events that took effect: no block to read again.
+		return h.add(ctx, ev, Activity{User: ev.Target, Kind: KindFriend,
 			Group: GroupKey(KindFriend, "", ev.TS)})
 	case schema.Follow:
-		return h.single(ctx, ev, Activity{User: ev.Target, Kind: KindFollow,
-			Group: GroupKey(KindFollow, "", ev.TS)})
+		return h.add(ctx, ev, Activity{User: ev.Target, Kind: KindFollow,
+			Group: GroupKey(KindFollow, "", ev.TS)}) // as for Friend
 	case schema.Live:
 		return h.live(ctx, ev, eff)
 	case schema.Delete:
@@ -217,13 +219,25 @@ func (h *Hook) single(ctx context.Context, ev *schema.Event, a Activity) error {
 	if a.User == 0 || a.User == ev.Actor {
 		return nil
 	}
-	a.Actor, a.TS, a.EventID = ev.Actor, ev.TS, ev.ID
 	if h.cfg.Graph != nil {
 		blocked, err := graph.BlockedEitherWay(ctx, h.cfg.Graph, a.User, ev.Actor)
 		if err != nil || blocked {
 			return err
 		}
 	}
+	return h.add(ctx, ev, a)
+}
+
+// add adds a one-recipient activity and queues its push when it is new;
+// the caller has ruled out a block between the two users. (A block
+// committed from the other user's partition after that check and
+// retracted before this write can leave the activity, as it could after a
+// second check here: the window is the same few microseconds.)
+func (h *Hook) add(ctx context.Context, ev *schema.Event, a Activity) error {
+	if a.User == 0 || a.User == ev.Actor {
+		return nil
+	}
+	a.Actor, a.TS, a.EventID = ev.Actor, ev.TS, ev.ID
 	added, err := h.cfg.Inbox.Add(ctx, a)
 	if err != nil || !added {
 		return err

@@ -37,8 +37,9 @@ const HorizonHalfLives = 8
 // concurrent use.
 type AffinityStore interface {
 	// AddInteractions records interactions; recording one with the same
-	// (Viewer, Author, EventID) again changes nothing. A store keeps at
-	// most MaxPerPair (the newest) per (Viewer, Author).
+	// (Viewer, Author, EventID) again changes nothing. A store keeps about
+	// MaxPerPair (the newest) per (Viewer, Author): it may keep more for a
+	// while (Interactions reads the newest MaxPerPair), never unboundedly.
 	AddInteractions(ctx context.Context, in []Interaction) error
 	// Interactions calls fn(i, ts, weight) for the recorded interactions
 	// of viewer with authors[i] (authors ascending and distinct) that are

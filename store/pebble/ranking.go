@@ -23,11 +23,17 @@ import (
 //	0x92 snapshotAge  expires i64, viewer i64, id u64                 -> empty
 //
 // Invariants:
-//   - the affinity rows of one (viewer, author) pair sort newest first; a
-//     write keeps at most ranking.MaxPerPair of them and drops those whose
-//     Until is before the new row's TS (they no longer count), under the
-//     pair's lock stripe. A row's key holds its event id, so a re-delivered
-//     interaction overwrites itself.
+//   - the affinity rows of one (viewer, author) pair sort newest first. A
+//     row's key holds its event id, so a re-delivered interaction
+//     overwrites itself. Writes are blind; about one write in trimEvery
+//     (picked by its event id's hash) then trims its pair to the newest
+//     ranking.MaxPerPair rows and drops those whose Until is before the
+//     new row's TS (they no longer count). A pair thus holds at most
+//     MaxPerPair plus the writes since its last trim; readers read the
+//     newest MaxPerPair, so the surplus is only space. A trim needs no
+//     lock: it deletes only rows that are out of the newest MaxPerPair or
+//     expired in its snapshot, and a concurrent write can only add newer
+//     rows or rewrite a row with the same value.
 //   - snapshotAge has one key per snapshot; PutSnapshot deletes up to
 //     snapshotPurgeMax expired snapshots (both keys) per call, so expired
 //     ones never pile up without any background goroutine.
@@ -71,7 +77,13 @@ var (
 // Ranking is the ranking stores' view.
 func (s *Store) Ranking() *RankingStore { return &RankingStore{s: s} }
 
-// AddInteractions records interactions, keeping each pair bounded.
+// trimEvery: about one interaction write in trimEvery trims its pair.
+// Trimming is an iterator over the pair (a seek in every level), which
+// cost as much as the write itself when every write did it.
+const trimEvery = 8
+
+// AddInteractions records interactions in one batch, keeping each pair
+// bounded (see the invariants above).
 func (r *RankingStore) AddInteractions(ctx context.Context, in []ranking.Interaction) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -79,35 +91,54 @@ func (r *RankingStore) AddInteractions(ctx context.Context, in []ranking.Interac
 	kb := r.s.getBuf()
 	defer r.s.putBuf(kb)
 	var vb [16]byte
-	for i := range in {
-		x := &in[i]
-		if !validKeyID(x.EventID) {
-			return fmt.Errorf("pebblestore: interaction: %w", errBadID)
+	trim := 0
+	err := r.s.write(r.s.wo, func(b *pebble.Batch) error {
+		for i := range in {
+			x := &in[i]
+			if !validKeyID(x.EventID) {
+				return fmt.Errorf("pebblestore: interaction: %w", errBadID)
+			}
+			*kb = affinityPairKey((*kb)[:0], x.Viewer, x.Author)
+			*kb = appendInv64(*kb, x.TS)
+			*kb = append(*kb, x.EventID...)
+			v := binary.BigEndian.AppendUint64(vb[:0], math.Float64bits(x.Weight))
+			v = binary.BigEndian.AppendUint64(v, uint64(x.Until))
+			if err := b.Set(*kb, v, nil); err != nil {
+				return fmt.Errorf("pebblestore: put interaction: %w", err)
+			}
+			if picksTrim(x.EventID) {
+				trim++
+			}
 		}
-		*kb = affinityPairKey((*kb)[:0], x.Viewer, x.Author)
-		stripe := r.s.locks.of(*kb)
-		r.s.locks[stripe].Lock()
-		err := r.addLocked(ctx, kb, vb[:0], x)
-		r.s.locks[stripe].Unlock()
-		if err != nil {
-			return err
+		return nil
+	})
+	if err != nil || trim == 0 {
+		return err
+	}
+	for i := range in {
+		if x := &in[i]; picksTrim(x.EventID) {
+			*kb = affinityPairKey((*kb)[:0], x.Viewer, x.Author)
+			if err := r.trim(ctx, *kb, x.TS); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// addLocked writes one interaction and trims its pair; the pair's stripe
-// is held. kb holds the pair prefix on entry.
-func (r *RankingStore) addLocked(ctx context.Context, kb *[]byte, vb []byte, x *ranking.Interaction) error {
-	plen := len(*kb)
-	*kb = appendInv64(*kb, x.TS)
-	*kb = append(*kb, x.EventID...)
-	vb = binary.BigEndian.AppendUint64(vb, math.Float64bits(x.Weight))
-	vb = binary.BigEndian.AppendUint64(vb, uint64(x.Until))
-	if err := r.s.db.Set(*kb, vb, r.s.wo); err != nil {
-		return fmt.Errorf("pebblestore: put interaction: %w", err)
+// picksTrim reports whether a write of this event trims its pair: FNV-1a
+// of the id, one in trimEvery.
+func picksTrim(eventID string) bool {
+	h := uint32(2166136261)
+	for i := 0; i < len(eventID); i++ {
+		h = (h ^ uint32(eventID[i])) * 16777619
 	}
-	prefix := (*kb)[:plen]
+	return h%trimEvery == 0
+}
+
+// trim deletes the rows of one pair beyond the newest MaxPerPair and those
+// whose Until is before ts.
+func (r *RankingStore) trim(ctx context.Context, prefix []byte, ts int64) error {
 	upper := prefixEnd(nil, prefix)
 	it, err := r.s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
 	if err != nil {
@@ -121,7 +152,7 @@ func (r *RankingStore) addLocked(ctx context.Context, kb *[]byte, vb []byte, x *
 		if err != nil {
 			break
 		}
-		if n > ranking.MaxPerPair || (len(v) == 16 && int64(binary.BigEndian.Uint64(v[8:])) < x.TS) {
+		if n > ranking.MaxPerPair || (len(v) == 16 && int64(binary.BigEndian.Uint64(v[8:])) < ts) {
 			if err := b.Delete(it.Key(), nil); err != nil {
 				break
 			}

@@ -2,11 +2,13 @@ package pebblestore
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/store/storetest"
 )
 
@@ -82,5 +84,56 @@ func TestSnapshotPurgeMark(t *testing.T) {
 	}
 	if _, found, err := r.Snapshot(ctx, 2, 205, time.Now().UnixMilli(), nil); err != nil || !found {
 		t.Fatalf("live snapshot: found %v, %v", found, err)
+	}
+}
+
+// TestInteractionPairStaysBounded: one pair written one interaction at a
+// time (as the hook does) holds at most MaxPerPair plus the writes since
+// its last sampled trim, and the expired rows go with a trim.
+func TestInteractionPairStaysBounded(t *testing.T) {
+	s := newStore(t)
+	r := s.Ranking()
+	ctx := context.Background()
+	count := func() int {
+		n := 0
+		p := affinityPairKey(nil, 1, 2)
+		if err := s.scan(ctx, p, prefixEnd(nil, p), func(_, _ []byte) bool { n++; return true }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const writes = 2000
+	base := time.Now().UnixMilli() - writes
+	most, trims := 0, 0
+	for i := range writes {
+		id := fmt.Sprintf("c%05d", i)
+		if picksTrim(id) {
+			trims++
+		}
+		x := ranking.Interaction{Viewer: 1, Author: 2, EventID: id, TS: base + int64(i), Weight: 1, Until: base + writes + 10}
+		if err := r.AddInteractions(ctx, []ranking.Interaction{x}); err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, count())
+	}
+	if trims < writes/trimEvery/2 {
+		t.Fatalf("%d trims in %d writes: the sampling is off", trims, writes)
+	}
+	if most > ranking.MaxPerPair+8*trimEvery {
+		t.Errorf("the pair held up to %d rows, want at most MaxPerPair + %d", most, 8*trimEvery)
+	}
+	// Everything expires: the next trim drops all but the new row.
+	for i := writes; ; i++ {
+		id := fmt.Sprintf("c%05d", i)
+		x := ranking.Interaction{Viewer: 1, Author: 2, EventID: id, TS: base + writes + 100, Weight: 1, Until: base + writes + 200}
+		if err := r.AddInteractions(ctx, []ranking.Interaction{x}); err != nil {
+			t.Fatal(err)
+		}
+		if picksTrim(id) {
+			break
+		}
+	}
+	if n := count(); n > trimEvery*8 {
+		t.Errorf("%d rows after a trim past every row's Until", n)
 	}
 }
