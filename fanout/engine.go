@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
@@ -228,15 +230,28 @@ func (e *Engine) flush(ctx context.Context, b *batch) error {
 	if len(b.trim) > 0 {
 		minTS := e.cfg.Now().Add(-e.cfg.Policy.MaxAge).UnixMilli()
 		slices.Sort(b.trim)
+		// Trims are independent (one timeline each) and each is a read and
+		// a delete: on Cassandra, round trips worth overlapping.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(trimConcurrency)
 		for _, u := range slices.Compact(b.trim) {
-			if err := e.timelines.Trim(ctx, timeline.Home, u, e.cfg.Policy.Cap, minTS); err != nil {
-				return fmt.Errorf("trim timeline of %d: %w", u, err)
-			}
+			g.Go(func() error {
+				if err := e.timelines.Trim(gctx, timeline.Home, u, e.cfg.Policy.Cap, minTS); err != nil {
+					return fmt.Errorf("trim timeline of %d: %w", u, err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 		b.trim = b.trim[:0]
 	}
 	return nil
 }
+
+// trimConcurrency bounds the trims one flush runs at once.
+const trimConcurrency = 8
 
 func (e *Engine) apply(ctx context.Context, b *batch, ev *schema.Event) error {
 	b.eff = Effect{}
