@@ -180,3 +180,38 @@ func TestHooksSeeOnlyEventsThatTookEffect(t *testing.T) {
 		t.Fatalf("hooks saw a stale event: %v", rec.got)
 	}
 }
+
+// With Overlap the engine waits for an item's audience reads and a
+// flush's trims together; what it writes is the same as one by one: every
+// friend gets the post, a public post reaches a follower, a friends-only
+// one does not, and a timeline picked for a trim keeps its cap.
+func TestOverlapWritesWhatSequentialDoes(t *testing.T) {
+	for _, overlap := range []int{0, 8} {
+		t.Run(fmt.Sprint("overlap ", overlap), func(t *testing.T) {
+			e := newEnv(t, fanout.Config{Overlap: overlap, TrimEvery: 1, Policy: timeline.Policy{Cap: 3, MaxAge: 72 * time.Hour}})
+			var graph []schema.Event
+			for u := int64(2); u <= 20; u++ {
+				graph = append(graph, schema.Event{V: 1, ID: fmt.Sprint("f", u), Type: schema.Friend, Actor: 1, Target: u})
+			}
+			graph = append(graph, schema.Event{V: 1, ID: "w", Type: schema.Follow, Actor: 30, Target: 1})
+			e.apply(graph...)
+			var posts []schema.Event
+			for i := range 5 {
+				posts = append(posts, schema.Event{V: 1, ID: fmt.Sprint("p", i), Type: schema.Post, Actor: 1, Object: fmt.Sprint("p", i), Text: "x"})
+			}
+			posts = append(posts, schema.Event{V: 1, ID: "q", Type: schema.Post, Actor: 1, Object: "q", Text: "x", Audience: "friends"})
+			res := e.apply(posts...)
+			if want := 5*20 + 19; res.Deliveries != want {
+				t.Errorf("deliveries %d, want %d", res.Deliveries, want)
+			}
+			for _, u := range []int64{2, 20} {
+				if got := e.feed(u); len(got) != 3 || got[0].Object != "q" {
+					t.Errorf("feed of friend %d: %d items (cap 3), first %+v", u, len(got), got)
+				}
+			}
+			if got := e.feed(30); len(got) != 3 || got[0].Object != "p4" {
+				t.Errorf("feed of the follower: %d items, first %+v", len(got), got)
+			}
+		})
+	}
+}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"hash/fnv"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
@@ -116,7 +114,8 @@ func (e *Engine) deliver(b *batch, eventID string, users []int64, skip int64, en
 // audienceOf resolves who receives an author's item, and whether the
 // author is large: authors above the hybrid threshold get nobody, their
 // outbox is merged at read time. The size and the friends are read
-// concurrently (on Cassandra each is a round trip the item waits for);
+// at once where Config.Overlap allows (on Cassandra each is a round trip
+// the item waits for);
 // the friends are wasted only for a large author, and a user's friends
 // are few next to a large author's followers, which are read only once
 // the size says the author is not large.
@@ -125,22 +124,23 @@ func (e *Engine) audienceOf(ctx context.Context, author int64, kind schema.Audie
 		size    int64
 		friends []int64
 	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		if size, err = e.graph.AudienceSize(gctx, author); err != nil {
-			return fmt.Errorf("audience size: %w", err)
+	calls := 2
+	if kind == schema.ToPrivate {
+		calls = 1
+	}
+	err := e.overlap(ctx, calls, func(ctx context.Context, i int) (err error) {
+		if i == 0 {
+			if size, err = e.graph.AudienceSize(ctx, author); err != nil {
+				return fmt.Errorf("audience size: %w", err)
+			}
+			return nil
+		}
+		if friends, err = e.graph.Friends(ctx, author); err != nil {
+			return fmt.Errorf("friends: %w", err)
 		}
 		return nil
 	})
-	if kind != schema.ToPrivate {
-		g.Go(func() (err error) {
-			if friends, err = e.graph.Friends(gctx, author); err != nil {
-				return fmt.Errorf("friends: %w", err)
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	if err != nil {
 		return nil, false, err
 	}
 	if size > e.cfg.LargeThreshold {

@@ -40,7 +40,7 @@ func addLimitFlags(fs *flag.FlagSet, l *httpLimits) {
 	fs.DurationVar(&l.readTimeout, "read-timeout", httpapi.DefaultReadTimeout, "time a client has to send a request body, after its headers")
 	fs.DurationVar(&l.writeTimeout, "write-timeout", httpapi.DefaultWriteTimeout, "time to write a response")
 	fs.DurationVar(&l.idleTimeout, "idle-timeout", httpapi.DefaultIdleTimeout, "time a keep-alive connection may wait for its next request")
-	fs.IntVar(&l.maxFeedReads, "max-feed-reads", 0, "feed reads served at once; more wait their turn, so reads never starve the fan-out of the cores (0: two per core; negative: no bound)")
+	fs.IntVar(&l.maxFeedReads, "max-feed-reads", 0, "feed reads of each order (ranked, recent) served at once; more wait their turn, so reads never starve the fan-out of the cores and a recent page never waits behind ranked ones (0: two per core; negative: no bound)")
 	fs.DurationVar(&l.feedReadWait, "feed-read-wait", httpapi.DefaultFeedReadWait, "how long a feed read waits for its turn before a 503 with Retry-After")
 }
 

@@ -198,6 +198,10 @@ type backend struct {
 	close       func() error
 	lag         atomic.Pointer[func() float64]
 	pebble      *pebblestore.Store // the embedded store (nil on Cassandra), for its purger
+	// overlap is how many independent store calls the fan-out may wait
+	// for at once (fanout.Config.Overlap): worth it where a call is a
+	// network round trip.
+	overlap int
 }
 
 // setLag names how to read the bus lag (set once the consumer exists).
@@ -273,7 +277,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	defer nt.close()
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
-		LargeThreshold: o.largeThreshold, Policy: policy,
+		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap,
 		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	lc := newLifecycle(o.life, log)
 	purger, err := newPurger(o.purge, b, reg)

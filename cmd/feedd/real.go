@@ -65,6 +65,7 @@ func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, l
 		health:      st.Health,
 		unavailable: cassandrastore.IsUnavailable,
 		close:       closeAll,
+		overlap:     8, // Cassandra: each call is a round trip
 	}
 	topics, err := kafkabus.NewTopicsChecker(kcfg)
 	if err != nil {

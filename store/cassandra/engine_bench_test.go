@@ -28,7 +28,7 @@ func BenchmarkEngineFanoutPostTo1000Friends(b *testing.B) {
 	if err := s.Graph().SetEdges(ctx, edges); err != nil {
 		b.Fatal(err)
 	}
-	engine := fanout.NewEngine(s.Graph(), s.Objects(), s.Timelines(), s.Ledger(), fanout.Config{})
+	engine := fanout.NewEngine(s.Graph(), s.Objects(), s.Timelines(), s.Ledger(), fanout.Config{Overlap: 8}) // as feedd on Cassandra
 	ts := time.Now().UnixMilli()
 	evs := make([]schema.Event, 1)
 	apply := func(id string, i int) int {
