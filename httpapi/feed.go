@@ -57,10 +57,10 @@ func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 	if !ok {
 		return
 	}
-	if !s.admitFeedRead(ctx, f) {
+	if !s.admitFeedRead(ctx, f, ranked) {
 		return
 	}
-	defer s.reads.leave()
+	defer s.reads.of(ranked).leave()
 	if ranked {
 		s.getRanked(ctx, f, viewer, limit, explain)
 		return

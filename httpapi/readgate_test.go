@@ -56,3 +56,38 @@ func TestFeedReadsWaitTheirTurn(t *testing.T) {
 		}
 	}
 }
+
+// Each order has its own turns: with the only recent turn taken, a ranked
+// read is served at once, not after the recent one (a cheap read must
+// never queue behind an expensive one of the other order).
+func TestFeedReadOrdersHaveTheirOwnTurns(t *testing.T) {
+	fr := &fakeRanked{}
+	e := newEnv(t, func(c *Config) {
+		c.MaxFeedReads, c.FeedReadWait = 1, 300*time.Millisecond
+		c.Ranked = fr
+	})
+	hdr := map[string]string{"Authorization": bearer(e.token(t, 7, false))}
+	e.feed.block = make(chan struct{})
+	first := make(chan result, 1)
+	go func() {
+		r, err := e.tryDo("GET", PathFeed+"?order=recent", hdr, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		first <- r
+	}()
+	for len(e.feed.Calls()) == 0 { // the recent read holds the recent turn
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if r := e.do(t, "GET", PathFeed+"?order=ranked", hdr, nil); r.status != http.StatusOK {
+		t.Fatalf("a ranked read beside a held recent turn: status %d %s", r.status, r.body)
+	}
+	if waited := time.Since(start); waited >= 300*time.Millisecond {
+		t.Errorf("the ranked read waited %v, as long as a recent turn's wait", waited)
+	}
+	close(e.feed.block)
+	if r := <-first; r.status != http.StatusOK {
+		t.Fatalf("the recent read: status %d %s", r.status, r.body)
+	}
+}

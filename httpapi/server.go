@@ -115,9 +115,10 @@ type Config struct {
 	// a 429 and is closed. 0: DefaultMaxConnsPerAddress; negative: no cap.
 	// Applies to Serve only.
 	MaxConnsPerAddress int
-	// MaxFeedReads bounds the feed reads (GET /v1/feed) served at once;
-	// more wait their turn up to FeedReadWait, then get 503 with
-	// Retry-After (see readgate.go). 0: two per core; negative: no bound.
+	// MaxFeedReads bounds the feed reads (GET /v1/feed) of each order
+	// (ranked, recent) served at once; more wait their turn up to
+	// FeedReadWait, then get 503 with Retry-After (see readgate.go). 0:
+	// two per core; negative: no bound.
 	MaxFeedReads int
 	// FeedReadWait is how long a feed read waits for its turn (default
 	// DefaultFeedReadWait).
@@ -153,7 +154,7 @@ type Server struct {
 	tokenLimit *keyedLimiter[tokenKey]
 	clock      func() time.Time
 
-	reads readGate // turns of GET /v1/feed (nil: no bound)
+	reads readLanes // turns of GET /v1/feed, per order (nil gates: no bound)
 
 	metricsHandler fasthttp.RequestHandler // cfg.Metrics' handler on fasthttp
 
@@ -219,7 +220,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, clock: time.Now, reads: newReadGate(cfg.MaxFeedReads)}
+	s := &Server{cfg: cfg, log: cfg.Log, clock: time.Now, reads: newReadLanes(cfg.MaxFeedReads)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
