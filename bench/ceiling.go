@@ -198,14 +198,21 @@ type readStores struct {
 
 // readStore opens the target's store for in-process reads (embedded: the
 // shared feedd's data folder, so feedd must be stopped) and returns the
-// readers feedd would serve with (a relations cache and, for the ranked
-// one, an order cache of feedd's default sizes) and a closer.
+// readers feedd would serve with (a relations cache, a Class-count cache
+// and, for the ranked one, an order cache of feedd's default sizes) and a
+// closer.
 func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
 	rels, err := rankcache.NewRelations(rankcache.DefaultRelationsBytes)
 	if err != nil {
 		return readStores{}, nil, err
 	}
-	cfg := timeline.ReaderConfig{Policy: timeline.DefaultPolicy, Relations: rels}
+	counts, err := rankcache.NewCounts(rankcache.DefaultCountsBytes, timeline.DefaultCountsMaxAge)
+	if err != nil {
+		rels.Close()
+		return readStores{}, nil, err
+	}
+	closeCaches := func() { rels.Close(); counts.Close() }
+	cfg := timeline.ReaderConfig{Policy: timeline.DefaultPolicy, Relations: rels, Counts: counts}
 	var (
 		tl      *timeline.Reader
 		rks     rankingStore
@@ -215,19 +222,19 @@ func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
 		st, err := cassandrastore.Open(ctx, cassandrastore.Config{Hosts: strings.Split(e.Opts.Target.Cassandra, ","),
 			Keyspace: e.Opts.Target.Keyspace})
 		if err != nil {
-			rels.Close()
+			closeCaches()
 			return readStores{}, nil, err
 		}
 		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
-		rks, closeSt = st.Ranking(), func() { st.Close(); rels.Close() }
+		rks, closeSt = st.Ranking(), func() { st.Close(); closeCaches() }
 	} else {
 		st, err := pebblestore.Open(filepath.Join(e.data, "store"), pebblestore.Options{})
 		if err != nil {
-			rels.Close()
+			closeCaches()
 			return readStores{}, nil, err
 		}
 		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
-		rks, closeSt = st.Ranking(), func() { st.Close(); rels.Close() }
+		rks, closeSt = st.Ranking(), func() { st.Close(); closeCaches() }
 	}
 	rk, err := ranking.NewRanker(ranking.Defaults())
 	if err != nil {

@@ -39,7 +39,16 @@ type ReaderConfig struct {
 	// their RelationsVersion is unchanged (one point read instead of the
 	// relations scans).
 	Relations RelationsCache
+	// Counts, when set, keeps objects' Class counts for Candidates (the
+	// ranking window), each for CountsMaxAge after it was read.
+	Counts CountsCache
+	// CountsMaxAge bounds how old a cached count Candidates uses may be
+	// (default DefaultCountsMaxAge).
+	CountsMaxAge time.Duration
 }
+
+// DefaultCountsMaxAge is feedd's --class-count-cache-max-age.
+const DefaultCountsMaxAge = 5 * time.Second
 
 // Reader assembles feed pages: the viewer's home timeline merged with the
 // outboxes of the large authors the viewer follows, filtered, aggregated
@@ -58,7 +67,8 @@ type Reader struct {
 
 	seed maphash.Seed // of Version's fingerprints
 
-	relStats relationsCounters
+	relStats   relationsCounters
+	countStats countsCounters
 }
 
 // NewReader wires a reader.
@@ -74,6 +84,9 @@ func NewReader(s Store, g Graph, c Content, cfg ReaderConfig) *Reader {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.CountsMaxAge <= 0 {
+		cfg.CountsMaxAge = DefaultCountsMaxAge
 	}
 	return &Reader{store: s, graph: g, content: c, cfg: cfg, seed: maphash.MakeSeed()}
 }
@@ -431,7 +444,12 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	if err != nil {
 		return nil, fmt.Errorf("hydrate objects: %w", err)
 	}
-	counts, err := r.content.ClassCounts(ctx, ids)
+	var counts []int64
+	if light {
+		counts, err = r.candidateCounts(ctx, ids, now)
+	} else {
+		counts, err = r.content.ClassCounts(ctx, ids)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("class counts: %w", err)
 	}

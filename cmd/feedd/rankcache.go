@@ -13,12 +13,15 @@ import (
 )
 
 // rankCacheOptions bound the in-process caches of the read path: ranked
-// orders and viewers' relations.
+// orders, viewers' relations, verified tokens and the ranking window's
+// Class counts.
 type rankCacheOptions struct {
 	bytes     byteSize
 	maxAge    time.Duration
 	relations byteSize
 	tokens    int
+	counts    byteSize
+	countsAge time.Duration
 }
 
 func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
@@ -27,6 +30,9 @@ func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
 	o.relations = rankcache.DefaultRelationsBytes
 	fs.Var(&o.relations, "relations-cache-bytes", "memory for viewers' friends, follows and blocks (8 bytes each): a feed read reuses them while the viewer's relations version is unchanged (0: off, every read scans them)")
 	fs.IntVar(&o.tokens, "token-cache-entries", rankcache.DefaultTokens, "bearer tokens remembered once verified, each until its expiry and at most "+auth.VerifiedMaxAge.String()+", so a client's next request skips the signature check (0: off)")
+	o.counts = rankcache.DefaultCountsBytes
+	fs.Var(&o.counts, "class-count-cache-bytes", "memory for objects' Class counts (about 80 bytes each) used to rank a window: a first page that misses the order cache reads only the counts not read within --class-count-cache-max-age (0: off, every such page reads all of them)")
+	fs.DurationVar(&o.countsAge, "class-count-cache-max-age", timeline.DefaultCountsMaxAge, "how old a cached Class count used to rank may be (it adds to --ranked-cache-max-age as the bound on the engagement factor's age; a page shown reads its items' counts fresh)")
 	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", ranking.DefaultOrderMaxAge, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
 }
 
@@ -36,6 +42,12 @@ func (o rankCacheOptions) check() error {
 	}
 	if o.relations != 0 && o.relations < rankcache.MinBytes {
 		return errors.New("--relations-cache-bytes must be 0 (off) or at least 1MiB")
+	}
+	if o.counts != 0 && o.counts < rankcache.MinBytes {
+		return errors.New("--class-count-cache-bytes must be 0 (off) or at least 1MiB")
+	}
+	if o.countsAge <= 0 {
+		return errors.New("--class-count-cache-max-age must be positive")
 	}
 	if o.tokens < 0 {
 		return errors.New("--token-cache-entries must be 0 (off) or positive")
@@ -51,15 +63,41 @@ func (o rankCacheOptions) check() error {
 // the cache.
 func newFeedReader(o rankCacheOptions, cfg timeline.ReaderConfig, st timeline.Store, g timeline.Graph, c timeline.Content,
 	reg *metrics.Registry) (rd *timeline.Reader, close func(), err error) {
-	var rels *rankcache.Relations
-	close = func() {}
+	var (
+		rels   *rankcache.Relations
+		counts *rankcache.Counts
+	)
+	var closers []func()
+	close = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
 	if o.relations != 0 {
 		if rels, err = rankcache.NewRelations(int64(o.relations)); err != nil {
 			return nil, nil, err
 		}
-		cfg.Relations, close = rels, rels.Close
+		cfg.Relations = rels
+		closers = append(closers, rels.Close)
 	}
+	if o.counts != 0 {
+		if counts, err = rankcache.NewCounts(int64(o.counts), o.countsAge); err != nil {
+			close()
+			return nil, nil, err
+		}
+		cfg.Counts = counts
+		closers = append(closers, counts.Close)
+	}
+	cfg.CountsMaxAge = o.countsAge
 	rd = timeline.NewReader(st, g, c, cfg)
+	reg.CountsCache(func() metrics.CountsCacheStats {
+		s := rd.CountsStats()
+		out := metrics.CountsCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.counts)}
+		if counts != nil {
+			out.Bytes, out.Objects = counts.Bytes(), counts.Len()
+		}
+		return out
+	})
 	reg.RelationsCache(func() metrics.RelationsCacheStats {
 		s := rd.RelationsStats()
 		out := metrics.RelationsCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.relations)}
