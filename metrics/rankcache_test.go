@@ -52,8 +52,8 @@ func TestBlockCacheExportsTheStats(t *testing.T) {
 
 func TestRelationsCacheExportsTheStats(t *testing.T) {
 	r := New()
-	s := RelationsCacheStats{Hits: 70, Misses: 30, Bytes: 2048, MaxBytes: 1 << 26, Viewers: 5}
-	r.RelationsCache(func() RelationsCacheStats { return s })
+	s := ByteCacheStats{Hits: 70, Misses: 30, Bytes: 2048, MaxBytes: 1 << 26, Entries: 5}
+	r.RelationsCache(func() ByteCacheStats { return s })
 	out := scrape(t, r)
 	for _, want := range []string{
 		`lenta_relations_cache_requests_total{result="hit"} 70`,
@@ -69,6 +69,25 @@ func TestRelationsCacheExportsTheStats(t *testing.T) {
 	s.Misses = 31
 	if out := scrape(t, r); !strings.Contains(out, `lenta_relations_cache_requests_total{result="miss"} 31`) {
 		t.Error("a later scrape does not read the stats again")
+	}
+}
+
+func TestCountsCacheExportsTheStats(t *testing.T) {
+	r := New()
+	r.CountsCache(func() ByteCacheStats {
+		return ByteCacheStats{Hits: 900, Misses: 100, Bytes: 4096, MaxBytes: 1 << 24, Entries: 50}
+	})
+	out := scrape(t, r)
+	for _, want := range []string{
+		`lenta_class_count_cache_requests_total{result="hit"} 900`,
+		`lenta_class_count_cache_requests_total{result="miss"} 100`,
+		`lenta_class_count_cache_bytes 4096`,
+		`lenta_class_count_cache_max_bytes 1.6777216e+07`,
+		`lenta_class_count_cache_objects 50`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
 	}
 }
 

@@ -4,16 +4,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// RelationsCacheStats is what the viewers' relations cache reports: the
-// reader's counters and the cache's size.
-type RelationsCacheStats struct {
+// ByteCacheStats is what a byte-bounded in-process cache of the read path
+// reports: the reader's counters and the cache's size.
+type ByteCacheStats struct {
 	Hits, Misses    uint64
 	Bytes, MaxBytes uint64
-	Viewers         int
+	Entries         int
 }
 
-// RelationsCache exports the relations cache, read from stats at each
-// scrape:
+// RelationsCache exports the viewers' relations cache, read from stats at
+// each scrape:
 //
 //	lenta_relations_cache_requests_total{result="hit|miss"}
 //	lenta_relations_cache_bytes, lenta_relations_cache_max_bytes, lenta_relations_cache_viewers
@@ -21,39 +21,58 @@ type RelationsCacheStats struct {
 // A hit costs a feed read one point read (the relations version) instead
 // of the relations scans. Registering twice is a programming error (it
 // panics).
-func (r *Registry) RelationsCache(stats func() RelationsCacheStats) {
-	r.reg.MustRegister(&relationsCacheCollector{stats: stats})
-}
-
-var (
-	descRelRequests = prometheus.NewDesc(Namespace+"_relations_cache_requests_total",
+func (r *Registry) RelationsCache(stats func() ByteCacheStats) {
+	r.reg.MustRegister(newByteCacheCollector("relations_cache", "viewers", "--relations-cache-bytes",
 		"Viewers' relations reads of the feed readers, by whether the in-process cache held the current version.",
-		[]string{"result"}, nil)
-	descRelBytes = prometheus.NewDesc(Namespace+"_relations_cache_bytes",
-		"Bytes of viewers' relations held by the in-process cache.", nil, nil)
-	descRelMaxBytes = prometheus.NewDesc(Namespace+"_relations_cache_max_bytes",
-		"The relations cache's byte bound (--relations-cache-bytes).", nil, nil)
-	descRelViewers = prometheus.NewDesc(Namespace+"_relations_cache_viewers",
-		"Viewers whose relations the in-process cache holds.", nil, nil)
-)
-
-type relationsCacheCollector struct {
-	stats func() RelationsCacheStats
+		"viewers' relations", "Viewers whose relations the in-process cache holds.", stats))
 }
 
-func (c *relationsCacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRelRequests, descRelBytes, descRelMaxBytes, descRelViewers} {
+// CountsCache exports the ranking window's Class-count cache, read from
+// stats at each scrape:
+//
+//	lenta_class_count_cache_requests_total{result="hit|miss"}
+//	lenta_class_count_cache_bytes, lenta_class_count_cache_max_bytes, lenta_class_count_cache_objects
+//
+// A hit spares a ranked first page that misses the order cache one
+// object's count read. Registering twice is a programming error (it
+// panics).
+func (r *Registry) CountsCache(stats func() ByteCacheStats) {
+	r.reg.MustRegister(newByteCacheCollector("class_count_cache", "objects", "--class-count-cache-bytes",
+		"Class counts of ranking candidates, by whether the in-process cache held one young enough.",
+		"Class counts", "Objects whose Class count the in-process cache holds.", stats))
+}
+
+// byteCacheCollector exports one ByteCacheStats as
+// <ns>_<name>_requests_total{result}, _bytes, _max_bytes and _<entries>.
+type byteCacheCollector struct {
+	requests, bytes, maxBytes, entries *prometheus.Desc
+	stats                              func() ByteCacheStats
+}
+
+func newByteCacheCollector(name, entries, flag, requestsHelp, what, entriesHelp string, stats func() ByteCacheStats) *byteCacheCollector {
+	p := Namespace + "_" + name
+	return &byteCacheCollector{
+		requests: prometheus.NewDesc(p+"_requests_total", requestsHelp, []string{"result"}, nil),
+		bytes:    prometheus.NewDesc(p+"_bytes", "Bytes of "+what+" held by the in-process cache.", nil, nil),
+		maxBytes: prometheus.NewDesc(p+"_max_bytes", "The cache's byte bound ("+flag+").", nil, nil),
+		entries:  prometheus.NewDesc(p+"_"+entries, entriesHelp, nil, nil),
+		stats:    stats,
+	}
+}
+
+func (c *byteCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.requests, c.bytes, c.maxBytes, c.entries} {
 		ch <- d
 	}
 }
 
-func (c *relationsCacheCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *byteCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.stats()
-	ch <- prometheus.MustNewConstMetric(descRelRequests, prometheus.CounterValue, float64(s.Hits), "hit")
-	ch <- prometheus.MustNewConstMetric(descRelRequests, prometheus.CounterValue, float64(s.Misses), "miss")
-	ch <- prometheus.MustNewConstMetric(descRelBytes, prometheus.GaugeValue, float64(s.Bytes))
-	ch <- prometheus.MustNewConstMetric(descRelMaxBytes, prometheus.GaugeValue, float64(s.MaxBytes))
-	ch <- prometheus.MustNewConstMetric(descRelViewers, prometheus.GaugeValue, float64(s.Viewers))
+	ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(s.Hits), "hit")
+	ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(s.Misses), "miss")
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(s.Bytes))
+	ch <- prometheus.MustNewConstMetric(c.maxBytes, prometheus.GaugeValue, float64(s.MaxBytes))
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(s.Entries))
 }
 
 // TokenCache exports the verified-token cache's answers, read at each

@@ -2,7 +2,6 @@ package timeline
 
 import (
 	"context"
-	"sync/atomic"
 )
 
 // CountsCache holds objects' Class counts for ranking candidates, each
@@ -31,21 +30,10 @@ func (CachedCount) Bytes(object string) int {
 	return fixed + len(object)
 }
 
-// CountsStats counts the Class counts of candidates that a CountsCache
-// answered (Hits) and those read from the store (Misses).
-type CountsStats struct {
-	Hits, Misses uint64
-}
-
-type countsCounters struct {
-	hits, misses atomic.Uint64
-}
-
-// CountsStats reports the counts cache's hits and misses so far (both 0
-// without a cache).
-func (r *Reader) CountsStats() CountsStats {
-	return CountsStats{Hits: r.countStats.hits.Load(), Misses: r.countStats.misses.Load()}
-}
+// CountsStats reports the Class counts of candidates that the counts
+// cache answered (Hits) and those read from the store (Misses) so far
+// (both 0 without a cache).
+func (r *Reader) CountsStats() CacheStats { return r.countStats.stats() }
 
 // candidateCounts is the Class counts of ids for Candidates: from the
 // cache where an entry is younger than CountsMaxAge, the rest in one

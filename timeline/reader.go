@@ -67,8 +67,8 @@ type Reader struct {
 
 	seed maphash.Seed // of Version's fingerprints
 
-	relStats   relationsCounters
-	countStats countsCounters
+	relStats   cacheCounters
+	countStats cacheCounters
 }
 
 // NewReader wires a reader.

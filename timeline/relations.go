@@ -31,22 +31,24 @@ func (c *CachedRelations) Bytes() int {
 	return fixed + 8*(cap(r.Friends)+cap(r.Following)+cap(r.Blocked))
 }
 
-// RelationsStats counts relations reads that a RelationsCache answered
-// (Hits) and those that read the graph (Misses).
-type RelationsStats struct {
+// CacheStats counts the lookups one of the reader's caches answered (Hits)
+// and those that read the store (Misses).
+type CacheStats struct {
 	Hits, Misses uint64
 }
 
-// relationsCounters are a Reader's RelationsStats.
-type relationsCounters struct {
+// cacheCounters are the live counts behind a CacheStats.
+type cacheCounters struct {
 	hits, misses atomic.Uint64
+}
+
+func (c *cacheCounters) stats() CacheStats {
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load()}
 }
 
 // RelationsStats reports the relations cache's hits and misses so far
 // (both 0 without a cache).
-func (r *Reader) RelationsStats() RelationsStats {
-	return RelationsStats{Hits: r.relStats.hits.Load(), Misses: r.relStats.misses.Load()}
-}
+func (r *Reader) RelationsStats() CacheStats { return r.relStats.stats() }
 
 // relations is viewer's graph.Relations: from the cache when its version
 // is the graph's current one, else read and cached.

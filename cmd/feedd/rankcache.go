@@ -90,19 +90,19 @@ func newFeedReader(o rankCacheOptions, cfg timeline.ReaderConfig, st timeline.St
 	}
 	cfg.CountsMaxAge = o.countsAge
 	rd = timeline.NewReader(st, g, c, cfg)
-	reg.CountsCache(func() metrics.CountsCacheStats {
+	reg.CountsCache(func() metrics.ByteCacheStats {
 		s := rd.CountsStats()
-		out := metrics.CountsCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.counts)}
+		out := metrics.ByteCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.counts)}
 		if counts != nil {
-			out.Bytes, out.Objects = counts.Bytes(), counts.Len()
+			out.Bytes, out.Entries = counts.Bytes(), counts.Len()
 		}
 		return out
 	})
-	reg.RelationsCache(func() metrics.RelationsCacheStats {
+	reg.RelationsCache(func() metrics.ByteCacheStats {
 		s := rd.RelationsStats()
-		out := metrics.RelationsCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.relations)}
+		out := metrics.ByteCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.relations)}
 		if rels != nil {
-			out.Bytes, out.Viewers = rels.Bytes(), rels.Len()
+			out.Bytes, out.Entries = rels.Bytes(), rels.Len()
 		}
 		return out
 	})
