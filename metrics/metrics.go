@@ -43,6 +43,8 @@ type Registry struct {
 	pushFailed   prometheus.Counter
 	pushRemoved  prometheus.Counter
 	pushStale    prometheus.Counter
+	pushSkipped  prometheus.Counter
+	pushClaimed  prometheus.Counter
 	pushDuration prometheus.Histogram
 	pushShards   prometheus.Gauge
 
@@ -90,6 +92,8 @@ func New() *Registry {
 	r.pushFailed = counter("push", "failed_total", "Web Push messages given up after the last attempt.")
 	r.pushRemoved = counter("push", "subscriptions_removed_total", "Push subscriptions deleted (404, 410, other 4xx, refused endpoint).")
 	r.pushStale = counter("push", "stale_dropped_total", "Web Push messages dropped: past their deadline, broadcast ended or object deleted.")
+	r.pushSkipped = counter("push", "skipped_total", "Push tasks with nothing to push: no device subscribed, the group retracted, or already pushed.")
+	r.pushClaimed = counter("push", "claimed_elsewhere_total", "Push tasks not pushed because the shard's previous owner had claimed their group and window (a handover).")
 	r.pushDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: Namespace, Subsystem: "push", Name: "send_duration_seconds",
 		Help:    "Time of one Web Push attempt at the push service, whatever its outcome.",
@@ -106,7 +110,7 @@ func New() *Registry {
 	r.reg.MustRegister(
 		r.httpRequests, r.httpLatency, r.eventsAccepted,
 		r.applied, r.deliveries, r.duplicates, r.deadLettered, r.deadLetters, r.retries, lag,
-		r.pushSent, r.pushRetried, r.pushFailed, r.pushRemoved, r.pushStale, r.pushDuration, r.pushShards,
+		r.pushSent, r.pushRetried, r.pushFailed, r.pushRemoved, r.pushStale, r.pushSkipped, r.pushClaimed, r.pushDuration, r.pushShards,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -179,6 +183,12 @@ func (r *Registry) PushRemoved() { r.pushRemoved.Inc() }
 
 // PushStale implements notify.Observer.
 func (r *Registry) PushStale() { r.pushStale.Inc() }
+
+// PushSkipped implements notify.Observer.
+func (r *Registry) PushSkipped() { r.pushSkipped.Inc() }
+
+// PushClaimed implements notify.Observer.
+func (r *Registry) PushClaimed() { r.pushClaimed.Inc() }
 
 // PushSendDuration implements notify.Observer.
 func (r *Registry) PushSendDuration(d time.Duration) { r.pushDuration.Observe(d.Seconds()) }

@@ -14,6 +14,10 @@ func TestPushMetrics(t *testing.T) {
 	r.PushFailed()
 	r.PushRemoved()
 	r.PushStale()
+	r.PushSkipped()
+	r.PushSkipped()
+	r.PushSkipped()
+	r.PushClaimed()
 	r.PushSendDuration(30 * time.Millisecond)
 	r.PushShards(16)
 	out := scrape(t, r)
@@ -23,6 +27,8 @@ func TestPushMetrics(t *testing.T) {
 		"lenta_push_failed_total 1",
 		"lenta_push_subscriptions_removed_total 1",
 		"lenta_push_stale_dropped_total 1",
+		"lenta_push_skipped_total 3",
+		"lenta_push_claimed_elsewhere_total 1",
 		`lenta_push_send_duration_seconds_bucket{le="0.05"} 1`,
 		"lenta_push_send_duration_seconds_count 1",
 		"lenta_push_shards_held 16",

@@ -30,7 +30,7 @@ func (s *Sender) attempt(ctx context.Context, j *job) {
 			return
 		}
 		if !ok {
-			s.stats.Skipped.Add(1)
+			s.obs.PushSkipped()
 			s.settle(ctx, j)
 			return
 		}
@@ -55,7 +55,6 @@ func (s *Sender) attempt(ctx context.Context, j *job) {
 		s.cfg.Log.Debug("push: send failed", "user", j.sub.User, "sub", j.sub.ID, "err", err)
 		s.retry(ctx, j, 0, err.Error())
 	case out.Status >= 200 && out.Status < 300:
-		s.stats.Sent.Add(1)
 		s.obs.PushSent()
 		s.settle(ctx, j)
 	case out.Status == 408 || out.Status == 429 || out.Status >= 500:
@@ -77,7 +76,6 @@ func (s *Sender) settle(ctx context.Context, j *job) {
 }
 
 func (s *Sender) remove(ctx context.Context, j *job, why string) {
-	s.stats.Removed.Add(1)
 	s.obs.PushRemoved()
 	s.cfg.Log.Info("push: subscription removed", "user", j.sub.User, "sub", j.sub.ID, "why", why)
 	if err := s.cfg.Subs.DeleteSubscription(ctx, j.sub.User, j.sub.ID); err != nil {
@@ -93,7 +91,6 @@ func (s *Sender) remove(ctx context.Context, j *job, why string) {
 func (s *Sender) retry(ctx context.Context, j *job, after time.Duration, why string) {
 	j.attempt++
 	if j.attempt >= s.cfg.MaxAttempts {
-		s.stats.Failed.Add(1)
 		s.obs.PushFailed()
 		s.cfg.Log.Warn("push: giving up", "user", j.sub.User, "sub", j.sub.ID, "why", why)
 		s.settle(ctx, j)
@@ -109,7 +106,6 @@ func (s *Sender) retry(ctx context.Context, j *job, after time.Duration, why str
 		s.settle(ctx, j)
 		return
 	}
-	s.stats.Retried.Add(1)
 	s.obs.PushRetried()
 	prev := j.stored
 	next := &job{shard: j.shard, user: j.user, group: j.group, sub: Subscription{User: j.user, ID: j.sub.ID},

@@ -142,10 +142,10 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 		t.Fatal(err)
 	}
 
-	newSender := func(owner string) *notify.Sender {
+	newSender := func(owner string, obs *counts) *notify.Sender {
 		cfg := notify.SenderConfig{Inbox: inbox, Queue: st, Subs: st, Transport: tr, Catalog: catalog,
 			Retries: st, Leases: st, Owner: owner, LeaseTTL: 3 * time.Second, Workers: 1,
-			Poll: 50 * time.Millisecond, Shards: []int{0}}
+			Poll: 50 * time.Millisecond, Shards: []int{0}, Observer: obs}
 		if claims {
 			cfg.Claims = st
 		}
@@ -157,7 +157,8 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 	}
 	// B's name sorts first, so B wants shard 0 once it is alive.
 	tag := strconv.FormatInt(base, 36)
-	a, b := newSender("push-2-"+tag), newSender("push-1-"+tag)
+	ca, cb := &counts{}, &counts{}
+	a, b := newSender("push-2-"+tag, ca), newSender("push-1-"+tag, cb)
 	var wg sync.WaitGroup
 	sctx, stop := context.WithCancel(ctx)
 	defer func() { stop(); wg.Wait() }()
@@ -173,13 +174,13 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 	// Done: each sender has settled every task of the window (pushed it,
 	// or lost its claim to the other), B has checkpointed the window, and
 	// nothing more arrived for a second (a late duplicate would have).
-	settled := func(s *notify.Sender) bool {
-		return s.Stats().Sent.Load()+s.Stats().Claimed.Load() >= int64(n)
+	settled := func(c *counts) bool {
+		return c.sent.Load()+c.claimed.Load() >= int64(n)
 	}
 	last, lastAt := -1, time.Now()
 	for {
 		if ctx.Err() != nil {
-			t.Fatalf("burst not finished: %d pushes received; A %+v, B %+v", svc.count(), a.Stats(), b.Stats())
+			t.Fatalf("burst not finished: %d pushes received; A %v; B %v", svc.count(), ca, cb)
 		}
 		c := svc.count()
 		if c != last {
@@ -189,7 +190,7 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cp >= window && settled(a) && settled(b) && time.Since(lastAt) > time.Second {
+		if cp >= window && settled(ca) && settled(cb) && time.Since(lastAt) > time.Second {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -197,7 +198,7 @@ func runHandover(t *testing.T, st handoverStore, claims bool, n int) handoverRes
 	stop()
 	wg.Wait()
 
-	r := handoverResult{users: n, claimedA: a.Stats().Claimed.Load(), claimedB: b.Stats().Claimed.Load()}
+	r := handoverResult{users: n, claimedA: ca.claimed.Load(), claimedB: cb.claimed.Load()}
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	r.total = svc.total

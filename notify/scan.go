@@ -229,7 +229,7 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 		return nil, fmt.Errorf("read subscriptions: %w", err)
 	}
 	if len(subs) == 0 {
-		s.stats.Skipped.Add(1)
+		s.obs.PushSkipped()
 		return nil, nil
 	}
 	n, ok, err := s.cfg.Inbox.Group(ctx, t.User, t.Group)
@@ -237,7 +237,7 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 		return nil, err
 	}
 	if !ok {
-		s.stats.Skipped.Add(1)
+		s.obs.PushSkipped()
 		return nil, nil // retracted
 	}
 	// Reserve the group's state before anything slow, so two tasks of one
@@ -247,7 +247,7 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 	last := s.lastSent[key]
 	if last >= n.TS {
 		s.mu.Unlock()
-		s.stats.Skipped.Add(1)
+		s.obs.PushSkipped()
 		return nil, nil // already pushed (a burst, or a re-applied event)
 	}
 	if len(s.lastSent) > 200_000 {
@@ -278,7 +278,7 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 			return nil, fmt.Errorf("claim push: %w", err)
 		}
 		if !won {
-			s.stats.Claimed.Add(1)
+			s.obs.PushClaimed()
 			return nil, nil // pushed by the shard's previous owner
 		}
 	}

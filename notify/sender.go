@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/lenta-dev/lenta/objects"
@@ -115,16 +114,10 @@ type Observer interface {
 	PushFailed()                      // given up after MaxAttempts
 	PushRemoved()                     // a subscription was deleted (404, 410, 4xx, refused)
 	PushStale()                       // dropped: past its deadline, ended or deleted
+	PushSkipped()                     // a task with nothing to push: no device, group retracted, already pushed
+	PushClaimed()                     // a task pushed by its shard's previous owner (a handover)
 	PushSendDuration(d time.Duration) // one attempt's time at the push service
 	PushShards(n int)                 // shards this sender serves now
-}
-
-// Stats count what a Sender did.
-type Stats struct {
-	Sent, Retried, Stale, Removed, Failed, Skipped atomic.Int64
-	// Claimed counts tasks not pushed because another sender had claimed
-	// their group and window (a shard handover).
-	Claimed atomic.Int64
 }
 
 // Sender reads the push queue and delivers pushes with a bounded pool of
@@ -134,9 +127,8 @@ type Stats struct {
 // in the store (SenderConfig.Retries) and served by the owner of their
 // shard (SenderConfig.Leases).
 type Sender struct {
-	cfg   SenderConfig
-	stats Stats
-	obs   Observer
+	cfg SenderConfig
+	obs Observer // the one place what the sender does is counted
 
 	mu       sync.Mutex
 	retries  retryHeap
@@ -207,19 +199,12 @@ func (nopObserver) PushRetried()                   {}
 func (nopObserver) PushFailed()                    {}
 func (nopObserver) PushRemoved()                   {}
 func (nopObserver) PushStale()                     {}
+func (nopObserver) PushSkipped()                   {}
+func (nopObserver) PushClaimed()                   {}
 func (nopObserver) PushSendDuration(time.Duration) {}
 func (nopObserver) PushShards(int)                 {}
 
-// Stats are the sender's counters.
-func (s *Sender) Stats() *Stats { return &s.stats }
-
-// Owner is this sender's name in the shard leases.
-func (s *Sender) Owner() string { return s.cfg.Owner }
-
-func (s *Sender) stale() {
-	s.stats.Stale.Add(1)
-	s.obs.PushStale()
-}
+func (s *Sender) stale() { s.obs.PushStale() }
 
 // job is one attempt to come at one device. A first attempt carries its
 // message; a retry (stored set) renders the group as it is at its time.
