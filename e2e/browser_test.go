@@ -7,12 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/chromedp"
 )
@@ -65,38 +64,37 @@ func TestBrowserPage(t *testing.T) {
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	defer cancelT()
 
-	var mu sync.Mutex
-	var regID serviceworker.RegistrationID
-	chromedp.ListenTarget(ctx, func(e any) {
-		if u, ok := e.(*serviceworker.EventWorkerRegistrationUpdated); ok {
-			mu.Lock()
-			for _, r := range u.Registrations {
-				if !r.IsDeleted && strings.HasPrefix(r.ScopeURL, f.base) {
-					regID = r.RegistrationID
-				}
-			}
-			mu.Unlock()
-		}
-	})
+	// Subscribe before ServiceWorker.enable: the registration the page
+	// makes is read from this queue once the worker is active.
+	registrations := chromedp.Events(ctx, serviceworker.WorkerRegistrationUpdated)
 	tok := token(t, 1, false)
 	steps := []struct {
 		name string
-		act  chromedp.Action
+		act  chromedp.Action[chromedp.Void]
 	}{
-		{"grant notifications", browser.GrantPermissions([]browser.PermissionType{browser.PermissionTypeNotifications}).WithOrigin(f.base)},
-		{"enable service worker events", serviceworker.Enable()},
-		{"open the page", chromedp.Navigate(f.base + "/")},
-		{"sign-in form", chromedp.WaitVisible(`#token`, chromedp.ByID)},
-		{"type the token", chromedp.SendKeys(`#token`, tok, chromedp.ByID)},
-		{"sign in", chromedp.Click(`#signin button`, chromedp.ByQuery)},
-		{"feed shows the post", chromedp.WaitVisible(`#feed li[data-object="bp1"] .class-btn`, chromedp.ByQuery)},
-		{"click Class", chromedp.Click(`#feed li[data-object="bp1"] .class-btn`, chromedp.ByQuery)},
-		{"Class accepted", chromedp.WaitVisible(`#feed li[data-object="bp1"] .class-btn.on`, chromedp.ByQuery)},
+		{"grant notifications", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.CallBrowser(ctx, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: string(browser.PermissionTypeNotifications)},
+				Setting:    browser.PermissionSettingGranted,
+				Origin:     f.Base(),
+			})
+			return err
+		})},
+		{"enable service worker events", chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, serviceworker.Enable, cdp.Empty{})
+			return err
+		})},
+		{"open the page", chromedp.Navigate(f.Base() + "/")},
+		{"sign-in form", chromedp.WaitVisible(chromedp.ID("token"))},
+		{"type the token", chromedp.SendKeys(chromedp.ID("token"), tok)},
+		{"sign in", chromedp.Click(chromedp.CSS(`#signin button`))},
+		{"feed shows the post", chromedp.WaitVisible(chromedp.CSS(`#feed li[data-object="bp1"] .class-btn`))},
+		{"click Class", chromedp.Click(chromedp.CSS(`#feed li[data-object="bp1"] .class-btn`))},
+		{"Class accepted", chromedp.WaitVisible(chromedp.CSS(`#feed li[data-object="bp1"] .class-btn.on`))},
 	}
 	for _, st := range steps {
-		if err := chromedp.Run(ctx, st.act); err != nil {
-			var status string
-			_ = chromedp.Run(ctx, chromedp.Text(`#status`, &status, chromedp.ByID, chromedp.AtLeast(0)))
+		if err := chromedp.Do(ctx, st.act); err != nil {
+			status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status"), chromedp.AtLeast(0)))
 			t.Fatalf("%s: %v (page status %q)", st.name, err, status)
 		}
 	}
@@ -115,33 +113,44 @@ func TestBrowserPage(t *testing.T) {
 	}
 
 	// The service worker is active; a push shows a notification.
-	var state string
-	if err := chromedp.Run(ctx, chromedp.Evaluate(
-		`navigator.serviceWorker.ready.then(r => r.active.state)`, &state,
-		func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil || state != "activated" {
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`navigator.serviceWorker.ready.then(r => r.active.state)`, chromedp.EvalAwaitPromise))
+	if err != nil || state != "activated" {
 		t.Fatalf("service worker state %q: %v", state, err)
 	}
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		id := regID
-		mu.Unlock()
-		if id != "" {
+	var regID serviceworker.RegistrationID
+	for u, err := range registrations {
+		if err != nil {
+			t.Fatalf("no service worker registration for %s: %v", f.Base(), err)
+		}
+		for _, r := range u.Registrations {
+			if !r.IsDeleted && strings.HasPrefix(r.ScopeURL, f.Base()) {
+				regID = r.RegistrationID
+			}
+		}
+		if regID != "" {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+	}
+	if regID == "" {
+		t.Fatalf("no service worker registration for %s", f.Base())
 	}
 	payload, _ := json.Marshal(map[string]string{"title": "Lenta", "body": "Anna gave Class! to your post",
 		"url": "/#notifications", "tag": "t1"})
-	var shown struct {
+	type pushShown struct {
 		Type  string
 		Title string
 		Body  string
 		Shown int
 	}
-	err := chromedp.Run(ctx,
-		serviceworker.DeliverPushMessage(f.base, regID, string(payload)),
-		chromedp.Poll(`window.lentaLastPush || null`, &shown, chromedp.WithPollingTimeout(15*time.Second)),
-	)
+	shown, err := chromedp.Run(ctx, func(ctx context.Context, tgt *chromedp.Target) (pushShown, error) {
+		if _, err := cdp.Call(ctx, tgt, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+			Origin: f.Base(), RegistrationID: regID, Data: string(payload),
+		}); err != nil {
+			return pushShown{}, err
+		}
+		return chromedp.Poll[pushShown](`window.lentaLastPush || null`, chromedp.WithPollingTimeout(15*time.Second))(ctx, tgt)
+	})
 	// The worker posts after showNotification resolved, with what
 	// registration.getNotifications() then lists.
 	if err != nil || shown.Type != "push" || shown.Body != "Anna gave Class! to your post" || shown.Shown < 1 {
@@ -149,12 +158,17 @@ func TestBrowserPage(t *testing.T) {
 	}
 
 	// Show the notifications panel and keep a screenshot.
-	var png []byte
-	if err := chromedp.Run(ctx,
-		chromedp.Click(`#bell`, chromedp.ByID),
-		chromedp.WaitVisible(`#notifications`, chromedp.ByID),
-		chromedp.Sleep(300*time.Millisecond),
-		chromedp.FullScreenshot(&png, 100)); err != nil {
+	png, err := chromedp.Run(ctx, func(ctx context.Context, tgt *chromedp.Target) ([]byte, error) {
+		if _, err := chromedp.Steps(
+			chromedp.Click(chromedp.ID("bell")),
+			chromedp.WaitVisible(chromedp.ID("notifications")),
+			chromedp.Sleep(300*time.Millisecond),
+		)(ctx, tgt); err != nil {
+			return nil, err
+		}
+		return chromedp.FullScreenshot(100)(ctx, tgt)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(artifactDir(t), "browser-page.png")
