@@ -130,12 +130,11 @@ func (c Config) producerConfig() (*sarama.Config, error) {
 	sc.Net.MaxOpenRequests = 1 // sarama's idempotent producer requires it
 	// Retry through leader elections and broker restarts for about two
 	// minutes (Java's delivery.timeout.ms default), backing off
-	// exponentially. The caller's ctx bounds how long Publish waits.
+	// exponentially (produceRetry). The caller's ctx bounds how long
+	// Publish waits. sarama owns this retry; package retry only computes
+	// its waits.
 	p.Retry.Max = 100
-	p.Retry.BackoffFunc = func(retries, _ int) time.Duration {
-		d := 50 * time.Millisecond << min(retries, 5) // 50ms .. 1.6s
-		return d
-	}
+	p.Retry.BackoffFunc = func(retries, _ int) time.Duration { return produceRetry.Delay(retries + 1) }
 	// Hash of the key, compatible with the Java client's default
 	// partitioner (murmur2), so every producer of the topic, in any
 	// language, sends one actor to one partition.

@@ -10,11 +10,19 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/lenta-dev/lenta/retry"
 )
 
 // errRevoked cancels a batch whose partition was taken away by a
 // rebalance and did not finish within DrainTimeout.
 var errRevoked = errors.New("kafkabus: partition revoked")
+
+// The ends of a group session that Run's retry tells apart.
+var (
+	errShortSession = errors.New("kafkabus: the session ended at once")
+	errGroupDone    = errors.New("kafkabus: the group is stopping")
+)
 
 // Consumer runs the fan-out consumer group on the events topic. Each
 // partition it is assigned is read in batches of up to BatchMax messages
@@ -33,9 +41,11 @@ type Consumer struct {
 }
 
 // NewConsumer connects to the cluster (the group is joined by Run). process
-// must return nil only when the whole batch is applied or dead-lettered,
-// and an error only when its ctx ended (any other error is logged and the
-// batch is handed to it again after a backoff). It is called concurrently
+// must return nil only when the whole batch is applied or dead-lettered.
+// An error leaves the batch uncommitted: the consumer logs it and hands the
+// same batch again after a backoff (50 ms doubling to 5 s) until process
+// succeeds, its ctx ends or Run stops; process should not retry a failure
+// itself. It is called concurrently
 // for different partitions, never for one partition twice at a time; the
 // message slices it gets are not reused afterwards. ctx carries the batch's
 // source partition and offsets, which DeadLetters.Put reads.
@@ -129,31 +139,33 @@ func (c *Consumer) Run(ctx context.Context) error {
 		cancelGroup()
 	})
 
-	h := &handler{c: c, group: group, drain: drain, stop: ctx.Done()}
+	h := &handler{c: c, group: group, drain: drain, stop: ctx}
 	topics := []string{c.cfg.EventsTopic()}
-	backoff := 100 * time.Millisecond
+	sp := sessionRetry
+	sp.OnRetry = func(err error, wait time.Duration) {
+		if !errors.Is(err, errShortSession) {
+			c.log.Warn("consumer group session failed; retrying", "err", err, "backoff", wait)
+		}
+	}
+	// A session that ran and ended cleanly returns nil from Do, so the
+	// next failure backs off from the start again.
 	for groupCtx.Err() == nil {
-		start := time.Now()
-		err := group.Consume(groupCtx, topics, h)
-		if groupCtx.Err() != nil || errors.Is(err, sarama.ErrClosedConsumerGroup) {
-			break
-		}
-		if err == nil && time.Since(start) > time.Second {
-			backoff = 100 * time.Millisecond
-			continue // the session ended (a rebalance): join again
-		}
-		// Failed, or a session that ended at once: do not hammer the
-		// coordinator.
+		err := retry.Do(groupCtx, sp, func() error {
+			start := time.Now()
+			err := group.Consume(groupCtx, topics, h)
+			switch {
+			case groupCtx.Err() != nil || errors.Is(err, sarama.ErrClosedConsumerGroup):
+				return retry.Permanent(errGroupDone)
+			case err != nil:
+				return err
+			case time.Since(start) <= time.Second:
+				return errShortSession
+			}
+			return nil // the session ended (a rebalance): join again at once
+		})
 		if err != nil {
-			c.log.Warn("consumer group session failed; retrying", "err", err, "backoff", backoff)
+			break // the group is stopping
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-groupCtx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-		backoff = min(2*backoff, 5*time.Second)
 	}
 	cancelGroup()
 	closeErr := group.Close() // leaves the group, closes Errors
@@ -164,170 +176,6 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	c.log.Info("consumer stopped")
 	return nil
-}
-
-// Lag is the number of messages of the events topic not yet committed by
-// the group: the sum over partitions of newest offset − committed offset
-// (a partition without a committed offset counts from its oldest message).
-func (c *Consumer) Lag(ctx context.Context) (int64, error) {
-	topic := c.cfg.EventsTopic()
-	if err := c.client.RefreshMetadata(topic); err != nil {
-		return 0, fmt.Errorf("kafkabus: lag: metadata of %s: %w", topic, err)
-	}
-	parts, err := c.client.Partitions(topic)
-	if err != nil {
-		return 0, fmt.Errorf("kafkabus: lag: partitions of %s: %w", topic, err)
-	}
-	resp, err := c.admin.ListConsumerGroupOffsets(c.cfg.Group, map[string][]int32{topic: parts})
-	if err != nil {
-		return 0, fmt.Errorf("kafkabus: lag: offsets of group %s: %w", c.cfg.Group, err)
-	}
-	if !errors.Is(resp.Err, sarama.ErrNoError) {
-		return 0, fmt.Errorf("kafkabus: lag: offsets of group %s: %w", c.cfg.Group, resp.Err)
-	}
-	var lag int64
-	for _, p := range parts {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		newest, err := c.client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return 0, fmt.Errorf("kafkabus: lag: newest offset of %s/%d: %w", topic, p, err)
-		}
-		committed := int64(-1)
-		if b := resp.GetBlock(topic, p); b != nil {
-			if !errors.Is(b.Err, sarama.ErrNoError) {
-				return 0, fmt.Errorf("kafkabus: lag: committed offset of %s/%d: %w", topic, p, b.Err)
-			}
-			committed = b.Offset
-		}
-		if committed < 0 {
-			if committed, err = c.client.GetOffset(topic, p, sarama.OffsetOldest); err != nil {
-				return 0, fmt.Errorf("kafkabus: lag: oldest offset of %s/%d: %w", topic, p, err)
-			}
-		}
-		lag += max(newest-committed, 0)
-	}
-	return lag, nil
-}
-
-// handler is the sarama.ConsumerGroupHandler. ConsumeClaim runs once per
-// assigned partition, concurrently.
-type handler struct {
-	c     *Consumer
-	group sarama.ConsumerGroup
-	drain *drainer
-	stop  <-chan struct{} // Run's ctx: take no new batch
-}
-
-func (h *handler) Setup(s sarama.ConsumerGroupSession) error {
-	h.c.log.Info("joined consumer group", "member", s.MemberID(), "generation", s.GenerationID(), "claims", s.Claims())
-	return nil
-}
-
-func (h *handler) Cleanup(s sarama.ConsumerGroupSession) error {
-	h.c.log.Info("leaving consumer group session", "member", s.MemberID(), "generation", s.GenerationID())
-	return nil
-}
-
-// ConsumeClaim reads one partition. A pump goroutine moves messages from
-// the claim into a queue, so that the end of the claim (sarama closes
-// Messages when a cooperative rebalance revokes the partition; the session
-// context does not end then) is seen even while process is busy. The queue
-// pauses the partition's fetching when it holds 4×BatchMax messages and
-// resumes it at 2×BatchMax: a resumed partition is fetched again only when
-// the broker's pending fetch returns (up to Consumer.MaxWaitTime), so the
-// two batches left must cover that gap.
-//
-// ConsumeClaim must not return while the session goes on unless its
-// partition was revoked: in sarama a handler returning ends the whole
-// session, which would cancel the other partitions' batches in flight.
-func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
-	cfg := &h.c.cfg
-	topic, partition := claim.Topic(), claim.Partition()
-	ctx, cancel := context.WithCancelCause(sess.Context())
-	defer cancel(nil)
-
-	tp := map[string][]int32{topic: {partition}}
-	q := &claimQueue{
-		wake:   make(chan struct{}, 1),
-		ended:  make(chan struct{}),
-		high:   4 * cfg.BatchMax,
-		low:    2 * cfg.BatchMax,
-		pause:  func() { h.group.Pause(tp) },
-		resume: func() { h.group.Resume(tp) },
-	}
-	defer q.release()
-	h.c.pumps.Go(func() {
-		for m := range claim.Messages() {
-			q.push(m)
-		}
-		q.end()
-		// The claim is over. A batch in flight may finish and commit
-		// within DrainTimeout; after that it is abandoned, to be
-		// re-delivered to the partition's next owner.
-		time.AfterFunc(cfg.DrainTimeout, func() { cancel(errRevoked) })
-	})
-
-	log := h.c.log.With("partition", partition)
-	for {
-		batch, st := q.next(ctx, h.stop, cfg.BatchMax, cfg.BatchWait)
-		switch st {
-		case nextEnded, nextCtxDone:
-			return nil
-		case nextStopping:
-			q.waitEnd(ctx)
-			return nil
-		}
-		if !h.drain.begin() {
-			q.waitEnd(ctx)
-			return nil
-		}
-		ok := h.apply(ctx, sess, topic, partition, batch, log)
-		h.drain.end()
-		if !ok {
-			q.waitEnd(ctx)
-			return nil
-		}
-	}
-}
-
-// apply hands batch to process until it succeeds, then commits it. It
-// reports false, without committing, if ctx ended or Run is stopping.
-func (h *handler) apply(ctx context.Context, sess sarama.ConsumerGroupSession, topic string, partition int32, batch []*sarama.ConsumerMessage, log *slog.Logger) bool {
-	pctx := withSource(ctx, &source{topic: topic, partition: partition, msgs: batch})
-	backoff := 50 * time.Millisecond
-	for {
-		values := make([][]byte, len(batch))
-		for i, m := range batch {
-			values[i] = m.Value
-		}
-		err := h.c.process(pctx, values)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			log.Info("batch abandoned; it will be re-delivered",
-				"first_offset", batch[0].Offset, "messages", len(batch), "cause", context.Cause(ctx))
-			return false
-		}
-		log.Warn("batch failed; delivering it again",
-			"first_offset", batch[0].Offset, "messages", len(batch), "err", err, "backoff", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return false
-		case <-h.stop:
-			t.Stop()
-			return false
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
-	sess.MarkMessage(batch[len(batch)-1], "")
-	sess.Commit()
-	return true
 }
 
 // drainer counts batches in flight so that Run, when stopping, can wait
@@ -369,130 +217,4 @@ func (d *drainer) check() {
 		d.closed = true
 		close(d.idle)
 	}
-}
-
-// claimQueue buffers one partition's messages between the pump and the
-// batching loop.
-type claimQueue struct {
-	mu      sync.Mutex
-	msgs    []*sarama.ConsumerMessage
-	firstAt time.Time // when the oldest queued message arrived
-	ended   chan struct{}
-	isEnded bool // Messages was closed: the claim is over
-	paused  bool // we paused the partition's fetching
-	gone    bool // the handler returned: pause no more
-	wake    chan struct{}
-
-	high, low     int
-	pause, resume func()
-}
-
-type nextStatus int
-
-const (
-	nextBatch nextStatus = iota
-	nextEnded
-	nextCtxDone
-	nextStopping
-)
-
-func (q *claimQueue) push(m *sarama.ConsumerMessage) {
-	q.mu.Lock()
-	q.msgs = append(q.msgs, m)
-	if len(q.msgs) == 1 {
-		q.firstAt = time.Now()
-	}
-	if !q.paused && !q.gone && len(q.msgs) >= q.high {
-		q.paused = true
-		q.pause()
-	}
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *claimQueue) end() {
-	q.mu.Lock()
-	q.isEnded = true
-	q.mu.Unlock()
-	close(q.ended)
-}
-
-// release is called when the handler returns.
-func (q *claimQueue) release() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.gone = true
-	q.msgs = nil
-	if q.paused {
-		// sarama keeps a partition's pause across reassignments
-		q.paused = false
-		q.resume()
-	}
-}
-
-// waitEnd waits for the claim or the session to end.
-func (q *claimQueue) waitEnd(ctx context.Context) {
-	select {
-	case <-q.ended:
-	case <-ctx.Done():
-	}
-}
-
-// next returns the next batch: up to max messages, once max are queued or
-// wait has passed since the oldest queued one arrived.
-func (q *claimQueue) next(ctx context.Context, stop <-chan struct{}, max int, wait time.Duration) ([]*sarama.ConsumerMessage, nextStatus) {
-	var timer *time.Timer
-	var timeout <-chan time.Time
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		q.mu.Lock()
-		if q.isEnded {
-			q.mu.Unlock()
-			return nil, nextEnded
-		}
-		n := len(q.msgs)
-		if n > 0 {
-			due := q.firstAt.Add(wait)
-			if n >= max || !time.Now().Before(due) {
-				b := q.take(min(n, max))
-				q.mu.Unlock()
-				return b, nextBatch
-			}
-			if timer == nil {
-				timer = time.NewTimer(time.Until(due))
-				timeout = timer.C
-			}
-		}
-		q.mu.Unlock()
-		select {
-		case <-q.wake:
-		case <-timeout:
-		case <-ctx.Done():
-			return nil, nextCtxDone
-		case <-stop:
-			return nil, nextStopping
-		}
-	}
-}
-
-// take removes the first n messages; q.mu is held. The remaining ones keep
-// firstAt: they have waited at least as long.
-func (q *claimQueue) take(n int) []*sarama.ConsumerMessage {
-	b := make([]*sarama.ConsumerMessage, n)
-	copy(b, q.msgs)
-	rest := copy(q.msgs, q.msgs[n:])
-	clear(q.msgs[rest:])
-	q.msgs = q.msgs[:rest]
-	if q.paused && rest <= q.low {
-		q.paused = false
-		q.resume()
-	}
-	return b
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/schema"
@@ -111,20 +110,20 @@ func poisonTable(t *testing.T, now time.Time, keys []string) []poisonRecord {
 	selfFriend := schema.Event{ID: "p-self", Type: schema.Friend, Actor: 908, Target: 908, TS: ts}
 	deep := func(depth int) []byte {
 		var b bytes.Buffer
-		enc := msgpack.NewEncoder(&b)
-		_ = enc.EncodeMapLen(6)
+		w := schema.NewMsgpackWriter(&b) // writes straight into b: no buffering
+		w.MapLen(6)
 		for _, kv := range [][2]any{{"id", "p-deep"}, {"type", "post"}, {"actor", 909}, {"text", "x"}, {"ts", ts}} {
-			_ = enc.EncodeString(kv[0].(string))
-			_ = enc.Encode(kv[1])
+			w.String(kv[0].(string))
+			w.Value(kv[1])
 		}
-		_ = enc.EncodeString("later")
+		w.String("later")
 		b.Write(bytes.Repeat([]byte{0x91}, depth))
 		b.WriteByte(0xc0)
 		return b.Bytes()
 	}
-	wrongFieldType, _ := msgpack.Marshal(map[string]any{"id": 1, "type": "post", "actor": "910", "ts": ts})
-	batch, _ := msgpack.Marshal([]schema.Event{ev("p-array", 911)})
-	str, _ := msgpack.Marshal("post")
+	wrongFieldType, _ := schema.MarshalMsgpackValue(map[string]any{"id": 1, "type": "post", "actor": "910", "ts": ts})
+	batch, _ := schema.MarshalMsgpackValue([]schema.Event{ev("p-array", 911)})
+	str, _ := schema.MarshalMsgpackValue("post")
 	ps := []poisonRecord{
 		{name: "empty value", value: []byte{}, reason: "empty message"},
 		{name: "null value", value: nil, reason: "empty message"},
@@ -173,7 +172,7 @@ func TestPoisonMessages(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = dl.Close() })
 	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{})
-	proc := &fanout.Processor{Engine: engine, Dead: dl, Log: testLog(t), MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second}
+	proc := &fanout.Processor{Engine: engine, Dead: dl, Log: testLog(t)}
 	raw := newRawProducer(t, cfg)
 	ctx := context.Background()
 	now := time.Now()

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/lenta-dev/lenta/retry"
 )
 
 // EnsureTopics creates the events topic and its dead-letter topic if they
@@ -53,24 +54,19 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 // waitForLeaders polls the metadata until every partition of topics has a
 // leader: a freshly created topic is not writable for a moment.
 func waitForLeaders(ctx context.Context, admin sarama.ClusterAdmin, topics []string) error {
-	backoff := 50 * time.Millisecond
-	for {
+	var last error
+	err := retry.Do(ctx, topicRetry, func() error {
 		md, err := admin.DescribeTopics(topics)
 		if err == nil {
 			err = leadersReady(md)
 		}
-		if err == nil {
-			return nil
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("kafkabus: topics not ready: %w (last: %w)", ctx.Err(), err)
-		case <-t.C:
-		}
-		backoff = min(2*backoff, time.Second)
+		last = err
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("kafkabus: topics not ready: %w (last: %w)", ctx.Err(), last)
 	}
+	return nil
 }
 
 func leadersReady(md []*sarama.TopicMetadata) error {

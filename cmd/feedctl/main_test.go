@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
@@ -157,7 +155,7 @@ func TestPublishInputs(t *testing.T) {
 	for _, e := range five {
 		ndjson.WriteString(jsonOf(t, e) + "\n")
 	}
-	mp, err := msgpack.Marshal(five[:3])
+	mp, err := schema.MarshalMsgpackValue(five[:3])
 	if err != nil {
 		t.Fatal(err)
 	}

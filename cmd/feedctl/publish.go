@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,16 +13,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
+	"github.com/lenta-dev/lenta/retry"
 	"github.com/lenta-dev/lenta/schema"
 )
 
 // serviceUser is the subject of the service tokens feedctl mints.
 const serviceUser = 1
 
-// retryBase is the first retry's wait; it doubles each time.
+// retryBase is the first retry's wait; it doubles each time, up to
+// retryMax.
 var retryBase = 500 * time.Millisecond
+
+const retryMax = time.Minute
 
 // cmdPublish reads events and POSTs them in batches.
 func cmdPublish(ctx context.Context, e *env, args []string) error {
@@ -177,18 +178,18 @@ func (s *jsonSource) next() ([]byte, error) {
 
 // msgpackSource reads msgpack maps and arrays of maps, one after another.
 type msgpackSource struct {
-	dec   *msgpack.Decoder
+	dec   *schema.MsgpackReader
 	left  int // elements left in the current array
 	value int
 }
 
 func newMsgpackSource(r io.Reader) *msgpackSource {
-	return &msgpackSource{dec: msgpack.NewDecoder(r)}
+	return &msgpackSource{dec: schema.NewMsgpackReader(r)}
 }
 
 func (s *msgpackSource) next() ([]byte, error) {
 	for s.left == 0 {
-		c, err := s.dec.PeekCode()
+		k, err := s.dec.PeekKind()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.EOF
@@ -196,39 +197,36 @@ func (s *msgpackSource) next() ([]byte, error) {
 			return nil, fmt.Errorf("msgpack value %d: %w", s.value+1, err)
 		}
 		s.value++
-		if isMsgpackMap(c) {
+		if k == schema.MsgpackMap {
 			return s.raw()
 		}
-		if !isMsgpackArray(c) {
+		if k != schema.MsgpackArray {
 			return nil, fmt.Errorf("msgpack value %d is not an event map or an array of them", s.value)
 		}
-		n, err := s.dec.DecodeArrayLen()
+		n, err := s.dec.ArrayLen()
 		if err != nil {
 			return nil, fmt.Errorf("msgpack value %d: %w", s.value, err)
 		}
 		s.left = max(n, 0)
 	}
 	s.left--
-	c, err := s.dec.PeekCode()
+	k, err := s.dec.PeekKind()
 	if err != nil {
 		return nil, fmt.Errorf("msgpack value %d: %w", s.value, err)
 	}
-	if !isMsgpackMap(c) {
+	if k != schema.MsgpackMap {
 		return nil, fmt.Errorf("msgpack value %d: an element is not an event map", s.value)
 	}
 	return s.raw()
 }
 
 func (s *msgpackSource) raw() ([]byte, error) {
-	r, err := s.dec.DecodeRaw()
+	r, err := s.dec.Raw()
 	if err != nil {
 		return nil, fmt.Errorf("msgpack value %d: %w", s.value, err)
 	}
 	return r, nil
 }
-
-func isMsgpackMap(c byte) bool   { return c&0xf0 == 0x80 || c == 0xde || c == 0xdf }
-func isMsgpackArray(c byte) bool { return c&0xf0 == 0x90 || c == 0xdc || c == 0xdd }
 
 // publisher batches raw events and posts them.
 type publisher struct {
@@ -283,17 +281,7 @@ func (p *publisher) body() ([]byte, string) {
 	var b bytes.Buffer
 	b.Grow(p.size + 8)
 	if p.msgpack {
-		n := len(p.chunk)
-		switch {
-		case n < 16:
-			b.WriteByte(0x90 | byte(n))
-		case n <= 0xffff:
-			b.WriteByte(0xdc)
-			b.Write(binary.BigEndian.AppendUint16(nil, uint16(n)))
-		default:
-			b.WriteByte(0xdd)
-			b.Write(binary.BigEndian.AppendUint32(nil, uint32(n)))
-		}
+		schema.NewMsgpackWriter(&b).ArrayLen(len(p.chunk)) // a bytes.Buffer never fails a write
 		for _, r := range p.chunk {
 			b.Write(r)
 		}
@@ -314,23 +302,19 @@ func (p *publisher) flush(ctx context.Context) error {
 	body, ct := p.body()
 	from, to := p.first+1, p.first+len(p.chunk) // 1-based, for people
 	var resp []byte
-	var err error
-	for attempt := 0; ; attempt++ {
+	policy := retry.Policy{Min: retryBase, Max: retryMax, Attempts: p.retries + 1,
+		OnRetry: func(err error, wait time.Duration) {
+			fmt.Fprintf(p.e.stderr, "events %d-%d: %v; retrying in %v\n", from, to, err, wait)
+		}}
+	err := retry.Do(ctx, policy, func() error {
 		p.requests++
+		var err error
 		resp, err = send(ctx, p.e, "POST", p.url, p.token, ct, bytes.NewReader(body), 202)
-		var ae *apiError
-		retry := err != nil && ctx.Err() == nil && (!errors.As(err, &ae) || ae.retryable())
-		if !retry || attempt >= p.retries {
-			break
+		if ae := (*apiError)(nil); errors.As(err, &ae) && !ae.retryable() {
+			return retry.Permanent(err)
 		}
-		wait := retryBase << attempt
-		fmt.Fprintf(p.e.stderr, "events %d-%d: %v; retrying in %v\n", from, to, err, wait)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		return err
+	})
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Index != nil {
