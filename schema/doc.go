@@ -8,6 +8,15 @@
 // never renamed or given a new meaning. Version 1 is described in
 // docs/events.md.
 //
-// This package must never do I/O, know about storage, or depend on any other
-// Lenta package: every other package depends on it.
+// It is also the only importer of the msgpack library (msgpack.go): the HTTP
+// API's response bodies, feedctl and feedbench encode and decode msgpack
+// through its MarshalMsgpackValue, WriteMsgpackValue, MsgpackWriter and
+// MsgpackReader, which add no rule of their own. They live here, not in a
+// package of their own, because the event codecs need the library too and
+// this package may depend on no other Lenta package: a second package would
+// make two importers.
+//
+// This package must never do I/O of its own (it only encodes into and
+// decodes from the writers and readers it is handed), know about storage,
+// or depend on any other Lenta package: every other package depends on it.
 package schema
