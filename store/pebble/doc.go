@@ -7,7 +7,8 @@
 // (timeline.Store), Ledger (fanout.Ledger) and DeadLetters
 // (fanout.DeadLetters); OpenLog returns the event log (fanout.Publisher
 // plus a partitioned consumer, Log.Run). keys.go documents the key layout
-// and its invariants, codec.go the value encodings.
+// and its invariants, codec.go the value encodings; invariants.go checks
+// them after each write in builds with -tags invariants.
 //
 // Every read-modify-write (edges with their reverse indexes and audience
 // counters, objects with their marks and Class counts, class markers) runs

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/invariants"
 )
 
 // GraphStore implements graph.Store.
@@ -30,7 +31,7 @@ func (g *GraphStore) SetEdges(ctx context.Context, edges []graph.Edge) error {
 			return err
 		}
 		n := min(len(edges), edgeChunk)
-		if err := g.setChunk(edges[:n]); err != nil {
+		if err := g.setChunk(ctx, edges[:n]); err != nil {
 			return err
 		}
 		edges = edges[n:]
@@ -51,7 +52,7 @@ func audienceOf(e *graph.Edge) (int64, bool) {
 	return 0, false
 }
 
-func (g *GraphStore) setChunk(edges []graph.Edge) error {
+func (g *GraphStore) setChunk(ctx context.Context, edges []graph.Edge) error {
 	s := g.s
 	// Build every edge key once, into one arena.
 	keys := make([][]byte, len(edges))
@@ -82,7 +83,13 @@ func (g *GraphStore) setChunk(edges []graph.Edge) error {
 	idx = s.locks.lock(idx)
 	defer s.locks.unlock(idx)
 
-	return s.write(s.wo, func(b *pebble.Batch) error { return g.fillEdges(b, edges, keys) })
+	if err := s.write(s.wo, func(b *pebble.Batch) error { return g.fillEdges(b, edges, keys) }); err != nil {
+		return err
+	}
+	if invariants.Enabled {
+		g.checkEdges(ctx, edges) // under the stripes still
+	}
+	return nil
 }
 
 // fillEdges adds the changes to b; the caller holds the stripes.

@@ -1,7 +1,6 @@
 package pebblestore
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/lenta-dev/lenta/invariants"
 	"github.com/lenta-dev/lenta/notify"
 )
 
@@ -93,7 +93,7 @@ func (n *NotifyStore) PutActivities(ctx context.Context, acts []notify.Activity,
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return n.s.write(n.s.wo, func(b *pebble.Batch) error {
+	err := n.s.write(n.s.wo, func(b *pebble.Batch) error {
 		var k, v []byte
 		for i := range acts {
 			a := &acts[i]
@@ -123,6 +123,10 @@ func (n *NotifyStore) PutActivities(ctx context.Context, acts []notify.Activity,
 		}
 		return nil
 	})
+	if err == nil && invariants.Enabled {
+		n.checkHeads(ctx, acts)
+	}
+	return err
 }
 
 // DeleteActivity implements notify.Store.
@@ -304,175 +308,6 @@ func (n *NotifyStore) SetReadMark(ctx context.Context, user int64, p notify.Posi
 	v := binary.AppendVarint([]byte{valueV1}, p.TS)
 	v = append(v, p.Group...)
 	return n.s.write(n.s.wo, func(b *pebble.Batch) error { return b.Set(k, v, nil) })
-}
-
-// PutSubscription implements notify.Subscriptions.
-func (n *NotifyStore) PutSubscription(ctx context.Context, sub notify.Subscription) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if !validKeyID(sub.ID) {
-		return fmt.Errorf("pebblestore: subscription: %w", errBadID)
-	}
-	k := append(nSubPrefix(nil, sub.User), sub.ID...)
-	v := binary.AppendVarint([]byte{valueV1}, sub.Created)
-	v = appendStr(v, sub.Endpoint)
-	v = appendStr(v, sub.P256dh)
-	v = appendStr(v, sub.Auth)
-	v = append(v, sub.Lang...)
-	return n.s.write(pebble.Sync, func(b *pebble.Batch) error { return b.Set(k, v, nil) })
-}
-
-// DeleteSubscription implements notify.Subscriptions.
-func (n *NotifyStore) DeleteSubscription(ctx context.Context, user int64, id string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	k := append(nSubPrefix(nil, user), id...)
-	return n.s.write(pebble.Sync, func(b *pebble.Batch) error { return b.Delete(k, nil) })
-}
-
-// Subscriptions implements notify.Subscriptions.
-func (n *NotifyStore) Subscriptions(ctx context.Context, user int64) ([]notify.Subscription, error) {
-	p := nSubPrefix(nil, user)
-	var out []notify.Subscription
-	var bad error
-	err := n.s.scan(ctx, p, prefixEnd(nil, p), func(k, v []byte) bool {
-		r := reader{b: v}
-		if bad = r.version("subscription"); bad != nil {
-			return false
-		}
-		s := notify.Subscription{User: user, ID: string(k[len(p):]), Created: r.varint(),
-			Endpoint: r.str(), P256dh: r.str(), Auth: r.str()}
-		s.Lang = string(r.tail())
-		if r.bad {
-			bad = corrupt("subscription")
-			return false
-		}
-		out = append(out, s)
-		return true
-	})
-	if err == nil {
-		err = bad
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: subscriptions: %w", err)
-	}
-	sortSubs(out)
-	return out, nil
-}
-
-func sortSubs(s []notify.Subscription) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && (s[j].Created < s[j-1].Created ||
-			s[j].Created == s[j-1].Created && s[j].ID < s[j-1].ID); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-// Enqueue implements notify.Queue.
-func (n *NotifyStore) Enqueue(ctx context.Context, tasks []notify.Task) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return n.s.write(n.s.wo, func(b *pebble.Batch) error {
-		var k, v []byte
-		for i := range tasks {
-			t := &tasks[i]
-			k = appendI64(pushQPrefix(k[:0], t.Shard, t.Due), t.User)
-			k = append(k, t.Group...)
-			v = binary.AppendVarint(append(v[:0], valueV1), t.Deadline)
-			if err := b.Set(k, v, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// Due implements notify.Queue.
-func (n *NotifyStore) Due(ctx context.Context, shard int, due int64, afterUser int64, afterGroup string, limit int) ([]notify.Task, error) {
-	p := pushQPrefix(nil, shard, due)
-	lower := p
-	if afterUser != 0 || afterGroup != "" {
-		lower = append(appendI64(bytes.Clone(p), afterUser), afterGroup...)
-		lower = append(lower, 0)
-	}
-	var out []notify.Task
-	err := n.s.scan(ctx, lower, prefixEnd(nil, p), func(k, v []byte) bool {
-		if len(k) < len(p)+8 {
-			return true
-		}
-		r := reader{b: v}
-		if r.version("push task") != nil {
-			return true
-		}
-		t := notify.Task{Shard: shard, Due: due, User: decodeI64(k[len(p):]), Group: string(k[len(p)+8:]),
-			Deadline: r.varint()}
-		if !r.bad {
-			out = append(out, t)
-		}
-		return len(out) < limit
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pebblestore: push queue: %w", err)
-	}
-	return out, nil
-}
-
-func pushCPKey(shard int) []byte {
-	return binary.BigEndian.AppendUint32([]byte{tPushCP}, uint32(shard))
-}
-
-// Checkpoint implements notify.Queue.
-func (n *NotifyStore) Checkpoint(ctx context.Context, shard int) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	return n.s.getCounter(pushCPKey(shard))
-}
-
-// purgeEvery: one checkpoint in purgeEvery seconds also drops the shard's
-// tasks up to it (the embedded store has no TTL). Doing it at every
-// checkpoint would pile up range tombstones that every read must skip.
-const purgeEvery = 64
-
-// SetCheckpoint implements notify.Queue.
-func (n *NotifyStore) SetCheckpoint(ctx context.Context, shard int, due int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return n.s.write(n.s.wo, func(b *pebble.Batch) error {
-		if due%purgeEvery == 0 {
-			lo := pushQPrefix(nil, shard, 0)[:5]
-			if err := b.DeleteRange(lo, pushQPrefix(nil, shard, due+1), nil); err != nil {
-				return err
-			}
-		}
-		return b.Set(pushCPKey(shard), binary.BigEndian.AppendUint64(nil, uint64(due)), nil)
-	})
-}
-
-// PutSettingIfAbsent implements notify.Settings.
-func (n *NotifyStore) PutSettingIfAbsent(ctx context.Context, name, value string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	k := metaKey(nil, "setting."+name)
-	idx := n.s.locks.lock([]int{n.s.locks.of(k)})
-	defer n.s.locks.unlock(idx)
-	v, found, err := n.s.getCopy(k, nil)
-	if err != nil {
-		return "", err
-	}
-	if found {
-		return string(v), nil
-	}
-	if err := n.s.db.Set(k, []byte(value), pebble.Sync); err != nil {
-		return "", fmt.Errorf("pebblestore: put setting: %w", err)
-	}
-	return value, nil
 }
 
 // scan calls fn for each key in [lower, upper) until fn returns false.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/lenta-dev/lenta/invariants"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 )
@@ -213,6 +214,9 @@ func (o *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mark
 	})
 	if err != nil {
 		return cur, fmt.Errorf("pebblestore: set mark %q/%d: %w", m.Object, m.Actor, err)
+	}
+	if invariants.Enabled {
+		o.checkClassCount(ctx, m.Object) // under the object's stripe still
 	}
 	return next, nil
 }

@@ -13,6 +13,7 @@ import (
 type sortedWrite struct {
 	arena []byte
 	ents  []sortedEnt
+	users []int // homeLocks stripes of the users given Class rows
 }
 
 // sortedEnt is one pair: arena[k:v] is the key, arena[v:end] the value.
@@ -25,7 +26,10 @@ func (w *sortedWrite) reset() {
 	if cap(w.ents) > 1<<18 {
 		w.ents = nil
 	}
-	w.arena, w.ents = w.arena[:0], w.ents[:0]
+	if cap(w.users) > 1<<16 {
+		w.users = nil
+	}
+	w.arena, w.ents, w.users = w.arena[:0], w.ents[:0], w.users[:0]
 }
 
 // added records the pair the caller appended to arena: its key from k,

@@ -30,7 +30,8 @@ type Options struct {
 	// LockStripes is the number of mutexes that serialise read-modify-write
 	// of one edge, object or class marker; 0 means 1024.
 	LockStripes int
-	// Logf receives Pebble's error messages; nil means the standard logger.
+	// Logf receives Pebble's error messages and the event log's failed
+	// batches (Log.Run retries them); nil means the standard logger.
 	// Pebble's informational messages are dropped.
 	Logf func(format string, args ...any)
 }
@@ -43,7 +44,13 @@ type Store struct {
 	db    *pebble.DB
 	wo    *pebble.WriteOptions // fan-out rows: NoSync unless Options.Sync
 	locks stripes
-	bufs  sync.Pool // *[]byte scratch buffers, see getBuf
+	// homeLocks keep a Home timeline's bulk Trim (a DeleteRange over rows
+	// it has not read) apart from the commit of Class rows and their
+	// markers to it, by user: Write holds them shared, the bulk Trim
+	// exclusively. A set of its own, so no caller holds stripes of two
+	// sets.
+	homeLocks rwStripes
+	bufs      sync.Pool // *[]byte scratch buffers, see getBuf
 	// writes holds *sortedWrite for TimelineStore.Write.
 	writes sync.Pool
 
@@ -59,7 +66,8 @@ type Store struct {
 	// rows and every chunk of SetEdges.
 	tlVersion atomic.Uint64
 
-	cacheSize int64 // the block cache's bound (Options.CacheSize)
+	cacheSize int64                            // the block cache's bound (Options.CacheSize)
+	logf      func(format string, args ...any) // Options.Logf or log.Printf
 
 	logMu sync.Mutex
 	log   *Log
@@ -127,12 +135,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, wo: pebble.NoSync, cacheSize: opts.CacheSize}
+	s := &Store{db: db, wo: pebble.NoSync, cacheSize: opts.CacheSize, logf: logf}
 	s.writes.New = func() any { return new(sortedWrite) }
 	if opts.Sync {
 		s.wo = pebble.Sync
 	}
 	s.locks = newStripes(opts.LockStripes)
+	s.homeLocks = make(rwStripes, opts.LockStripes)
 	s.graph.s, s.objects.s, s.timelines.s, s.ledger.s, s.dead.s = s, s, s, s, s
 	// Dead letter keys are (ts, seq); a clock-based seq base keeps them unique
 	// across restarts without a scan.
@@ -304,34 +313,6 @@ func commit(b *pebble.Batch, wo *pebble.WriteOptions) error {
 		return fmt.Errorf("pebblestore: commit: %w", err)
 	}
 	return nil
-}
-
-// stripes serialises read-modify-write of one logical key (an edge, a
-// counter, an object, a class marker) without a global lock. A caller locks
-// the set of stripes it needs at once, in ascending order, and never takes a
-// second set while holding one, so stripes cannot deadlock.
-type stripes []sync.Mutex
-
-func newStripes(n int) stripes { return make(stripes, n) }
-
-// of returns the stripe index of a key.
-func (s stripes) of(key []byte) int { return int(hashKey(key) % uint64(len(s))) }
-
-// lock sorts and de-duplicates idx, locks those stripes and returns the
-// set to pass to unlock.
-func (s stripes) lock(idx []int) []int {
-	slices.Sort(idx)
-	idx = slices.Compact(idx)
-	for _, i := range idx {
-		s[i].Lock()
-	}
-	return idx
-}
-
-func (s stripes) unlock(idx []int) {
-	for i := len(idx) - 1; i >= 0; i-- {
-		s[idx[i]].Unlock()
-	}
 }
 
 // quietLogger drops Pebble's informational messages.

@@ -1,0 +1,6 @@
+//go:build invariants
+
+package invariants
+
+// Enabled is true: this binary was built with -tags invariants.
+const Enabled = true
