@@ -158,3 +158,20 @@ func DropKeyspace(ctx context.Context, cfg Config) error {
 	}
 	return nil
 }
+
+// checkSchema compares the recorded migrations with this build's.
+func (s *Store) checkSchema(ctx context.Context) error {
+	iter := s.sess.Query(`SELECT version FROM schema_migrations`).IterContext(ctx)
+	have := 0
+	var v int
+	for iter.Scan(&v) {
+		have = max(have, v)
+	}
+	if err := iter.Close(); err != nil {
+		return fmt.Errorf("%w: keyspace %q: read schema_migrations: %v", ErrSchema, s.cfg.Keyspace, err)
+	}
+	if want := cql.Latest(); have < want {
+		return fmt.Errorf("%w: keyspace %q is at schema version %d, this build needs %d", ErrSchema, s.cfg.Keyspace, have, want)
+	}
+	return nil
+}

@@ -158,25 +158,24 @@ func (os *ObjectStore) change(ctx context.Context, id string, author int64, at s
 		return objects.Object{}, wrap("change object", errBadID)
 	}
 	s := os.s
-	for attempt := 0; attempt < maxCASAttempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return objects.Object{ID: id}, err
-			}
-		}
+	out := objects.Object{ID: id} // what a lost race or an ended ctx returns
+	err := casLoop(ctx, func(attempt int) error {
 		cur, found, err := os.load(ctx, id, s.readConsistency(attempt))
 		if err != nil {
-			return cur, err
+			out = cur
+			return err
 		}
 		if !found {
 			tomb := objects.Object{ID: id, Author: author, Deleted: del, Ended: !del, Changed: at}
 			stored := make(map[string]any, 16)
 			applied, err := s.sess.Query(insertObject, objectArgs(&tomb)...).MapScanCASContext(ctx, stored)
 			if err != nil {
-				return cur, wrap(fmt.Sprintf("object %q: write tombstone", id), err)
+				out = cur
+				return wrap(fmt.Sprintf("object %q: write tombstone", id), err)
 			}
 			if applied {
-				return tomb, nil
+				out = tomb
+				return nil
 			}
 			cur = objectFromMap(id, stored) // created meanwhile: flag it
 		}
@@ -192,7 +191,8 @@ func (os *ObjectStore) change(ctx context.Context, id string, author int64, at s
 			next.Changed, changed = at, true
 		}
 		if !changed {
-			return cur, nil
+			out = cur
+			return nil
 		}
 		stmt := setEnded
 		if del {
@@ -201,13 +201,19 @@ func (os *ObjectStore) change(ctx context.Context, id string, author int64, at s
 		applied, err := s.cas(ctx, []casStmt{{stmt, []any{next.Changed.TS, next.Changed.ID, id,
 			cur.Changed.TS, cur.Changed.ID}}})
 		if err != nil {
-			return cur, wrap(fmt.Sprintf("object %q: change", id), err)
+			out = cur
+			return wrap(fmt.Sprintf("object %q: change", id), err)
 		}
 		if applied {
-			return next, nil
+			out = next
+			return nil
 		}
+		return errLostRace
+	})
+	if errors.Is(err, ErrContention) {
+		return out, fmt.Errorf("%w: object %q", err, id)
 	}
-	return objects.Object{ID: id}, fmt.Errorf("%w: object %q", ErrContention, id)
+	return out, err
 }
 
 // SetMark applies a class or unclass unless the stored mark's stamp is
@@ -225,12 +231,8 @@ func (os *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mar
 	}
 	s := os.s
 	var stmts [2]casStmt
-	for attempt := 0; attempt < maxCASAttempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return m, err
-			}
-		}
+	out := m // what a lost race or an ended ctx returns
+	err := casLoop(ctx, func(attempt int) error {
 		c := s.readConsistency(attempt)
 		cur := objects.Mark{Object: m.Object, Actor: m.Actor}
 		var count *int64
@@ -238,11 +240,13 @@ func (os *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mar
 			&count, &cur.On, &cur.Owner, &cur.Stamp.TS, &cur.Stamp.ID, &cur.Since.TS, &cur.Since.ID)
 		found := err == nil
 		if err != nil && !errors.Is(err, gocql.ErrNotFound) {
-			return cur, wrap(fmt.Sprintf("read mark %q/%d", m.Object, m.Actor), err)
+			out = cur
+			return wrap(fmt.Sprintf("read mark %q/%d", m.Object, m.Actor), err)
 		}
 		next, ok := objects.NextMark(cur, found, m)
 		if !ok {
-			return cur, nil // the stored mark is as new or newer
+			out = cur
+			return nil // the stored mark is as new or newer
 		}
 		var row casStmt
 		if found {
@@ -259,7 +263,8 @@ func (os *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mar
 				// partition's static count.
 				err := s.sess.Query(selectClassCount, m.Object).Consistency(c).Idempotent(true).ScanContext(ctx, &count)
 				if err != nil && !errors.Is(err, gocql.ErrNotFound) {
-					return cur, wrap(fmt.Sprintf("read class count %q", m.Object), err)
+					out = cur
+					return wrap(fmt.Sprintf("read class count %q", m.Object), err)
 				}
 			}
 			delta := int64(-1)
@@ -270,13 +275,19 @@ func (os *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mar
 		}
 		applied, err := s.cas(ctx, batch)
 		if err != nil {
-			return cur, wrap(fmt.Sprintf("set mark %q/%d", m.Object, m.Actor), err)
+			out = cur
+			return wrap(fmt.Sprintf("set mark %q/%d", m.Object, m.Actor), err)
 		}
 		if applied {
-			return next, nil
+			out = next
+			return nil
 		}
+		return errLostRace
+	})
+	if errors.Is(err, ErrContention) {
+		return out, fmt.Errorf("%w: mark %q/%d", err, m.Object, m.Actor)
 	}
-	return m, fmt.Errorf("%w: mark %q/%d", ErrContention, m.Object, m.Actor)
+	return out, err
 }
 
 // countStmt is the conditional update "SET count = n+delta WHERE key IF

@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
-	"github.com/lenta-dev/lenta/schema/cql"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -138,63 +134,6 @@ func (c *Config) cluster(keyspace string) *gocql.ClusterConfig {
 	return cl
 }
 
-// retryPolicy retries idempotent statements (the driver never retries
-// others) on the next host after transient failures, and gives up at once
-// on errors a retry cannot fix (syntax, invalid request, auth).
-type retryPolicy struct{ retries int }
-
-func (r *retryPolicy) Attempt(q gocql.RetryableQuery) bool { return q.Attempts() <= r.retries }
-
-func (r *retryPolicy) GetRetryType(err error) gocql.RetryType {
-	if !transient(err) {
-		return gocql.Rethrow
-	}
-	// A short jittered pause spreads the retries of a fan-out over time
-	// instead of hitting a struggling node with all of them at once.
-	time.Sleep(time.Duration(5+rand.IntN(45)) * time.Millisecond)
-	return gocql.RetryNextHost
-}
-
-// IsUnavailable reports whether err, however wrapped, means the cluster
-// could not be reached or could not answer in time (no host up, a timeout,
-// not enough replicas, an overloaded or bootstrapping node, a broken
-// connection): the same request may succeed later. The HTTP API answers
-// those with 503 and Retry-After rather than 500.
-func IsUnavailable(err error) bool {
-	for err != nil {
-		if transient(err) {
-			return true
-		}
-		if many, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range many.Unwrap() {
-				if IsUnavailable(e) {
-					return true
-				}
-			}
-			return false
-		}
-		err = errors.Unwrap(err)
-	}
-	return false
-}
-
-// transient reports whether err may go away on another attempt.
-func transient(err error) bool {
-	switch err.(type) {
-	case *gocql.RequestErrReadTimeout, *gocql.RequestErrWriteTimeout,
-		*gocql.RequestErrUnavailable, *gocql.RequestErrOverloaded,
-		*gocql.RequestErrBootstrapping, *gocql.RequestErrReadFailure,
-		*gocql.RequestErrWriteFailure:
-		return true
-	}
-	if errors.Is(err, gocql.ErrTimeoutNoResponse) || errors.Is(err, gocql.ErrConnectionClosed) ||
-		errors.Is(err, gocql.ErrNoConnections) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne)
-}
-
 // Store is Lenta's Cassandra store. Its views (Graph, Objects, Timelines,
 // Ledger) implement the domain interfaces. It is safe for concurrent use.
 type Store struct {
@@ -262,23 +201,6 @@ func keyspaceExists(ctx context.Context, cfg *Config) (bool, error) {
 	return err == nil, err
 }
 
-// checkSchema compares the recorded migrations with this build's.
-func (s *Store) checkSchema(ctx context.Context) error {
-	iter := s.sess.Query(`SELECT version FROM schema_migrations`).IterContext(ctx)
-	have := 0
-	var v int
-	for iter.Scan(&v) {
-		have = max(have, v)
-	}
-	if err := iter.Close(); err != nil {
-		return fmt.Errorf("%w: keyspace %q: read schema_migrations: %v", ErrSchema, s.cfg.Keyspace, err)
-	}
-	if want := cql.Latest(); have < want {
-		return fmt.Errorf("%w: keyspace %q is at schema version %d, this build needs %d", ErrSchema, s.cfg.Keyspace, have, want)
-	}
-	return nil
-}
-
 // Close closes the session. The Store must not be used afterwards.
 func (s *Store) Close() { s.sess.Close() }
 
@@ -305,148 +227,3 @@ func (s *Store) Timelines() *TimelineStore { return &s.timelines }
 
 // Ledger is the fanout.Ledger view.
 func (s *Store) Ledger() *Ledger { return &s.ledger }
-
-// ---- statements ----
-
-// exec runs one idempotent write.
-func (s *Store) exec(ctx context.Context, stmt string, args ...any) error {
-	return s.sess.Query(stmt, args...).Idempotent(true).ExecContext(ctx)
-}
-
-// each runs fn(0..n-1) on at most MaxInFlight goroutines (none for n == 1)
-// and returns the first error once every started call has returned. After
-// an error or a cancelled ctx no new call starts.
-func (s *Store) each(ctx context.Context, n int, fn func(i int) error) error {
-	switch n {
-	case 0:
-		return ctx.Err()
-	case 1:
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return fn(0)
-	}
-	workers := min(n, s.cfg.MaxInFlight)
-	var (
-		next   atomic.Int64
-		failed atomic.Bool
-		mu     sync.Mutex
-		first  error
-		wg     sync.WaitGroup
-	)
-	work := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n || failed.Load() {
-				return
-			}
-			err := ctx.Err()
-			if err == nil {
-				err = fn(i)
-			}
-			if err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-				failed.Store(true)
-				return
-			}
-		}
-	}
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work() // the caller is a worker too
-	wg.Wait()
-	return first
-}
-
-// casApplied reads the [applied] column of a conditional statement's
-// result and closes the iterator. The other columns (the current values
-// when not applied) are skipped: callers re-read what they need.
-func casApplied(iter *gocql.Iter) (bool, error) {
-	cols := iter.Columns()
-	if len(cols) == 0 {
-		return false, iter.Close()
-	}
-	var applied bool
-	var buf [16]any
-	dest := buf[:0]
-	dest = append(dest, &applied)
-	for range len(cols) - 1 {
-		dest = append(dest, nil)
-	}
-	iter.Scan(dest...)
-	err := iter.Close()
-	return applied && err == nil, err
-}
-
-// casStmt is one conditional statement of a single-partition CAS.
-type casStmt struct {
-	stmt string
-	args []any
-}
-
-// cas runs conditional statements of one partition atomically: one
-// statement alone, several as a conditional batch (Cassandra applies all or
-// none, under one Paxos round). CAS statements are not idempotent: a
-// timeout is returned to the caller, whose retry re-reads the state.
-func (s *Store) cas(ctx context.Context, stmts []casStmt) (bool, error) {
-	if len(stmts) == 1 {
-		return casApplied(s.sess.Query(stmts[0].stmt, stmts[0].args...).NoSkipMetadata().IterContext(ctx))
-	}
-	b := s.sess.Batch(gocql.UnloggedBatch)
-	for _, st := range stmts {
-		b.Query(st.stmt, st.args...)
-	}
-	return casApplied(b.IterContext(ctx))
-}
-
-// maxCASAttempts bounds the read-then-CAS loops; each lost race re-reads
-// at LOCAL_SERIAL after a jittered pause.
-const maxCASAttempts = 24
-
-// ErrContention is returned when a conditional update lost maxCASAttempts
-// races in a row.
-var ErrContention = errors.New("cassandrastore: too much contention on one partition")
-
-// backoff sleeps before CAS attempt n (n >= 1), growing to ~100ms, with
-// full jitter so that racing writers spread out.
-func backoff(ctx context.Context, n int) error {
-	d := time.Duration(1<<min(n, 7)) * time.Millisecond
-	d = time.Duration(rand.Int64N(int64(d))) + time.Millisecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// readConsistency is the consistency of a read in a read-then-CAS loop:
-// the configured one first (cheap, and a stale read only fails the CAS),
-// LOCAL_SERIAL after a lost race (sees every committed Paxos write).
-func (s *Store) readConsistency(attempt int) gocql.Consistency {
-	if attempt == 0 {
-		return s.cons
-	}
-	return gocql.LocalSerial
-}
-
-// errBadID is returned for an empty id, which no partition key can hold.
-var errBadID = errors.New("id must not be empty")
-
-// errPageTooLarge is returned for a page whose strings overflow int32.
-var errPageTooLarge = errors.New("page too large")
-
-// wrap names the operation that failed; nil stays nil.
-func wrap(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("cassandrastore: %s: %w", what, err)
-}
