@@ -2,7 +2,8 @@
 // social graph and writes timeline rows, object state, Class marks and
 // graph edges, following the event semantics in docs/events.md. It also
 // holds the batch processor that every bus (the embedded log, Kafka) uses:
-// decode, validate, dead-letter poison, apply with retry, never skip.
+// decode, validate, dead-letter poison, apply, never skip. It tries a batch
+// once: a failure goes back to the bus, which alone retries the batch.
 //
 // Every write the engine makes is idempotent by construction (deterministic
 // keys, last-writer-wins stamps), so an event applied twice, or a batch

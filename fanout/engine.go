@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
@@ -100,16 +99,17 @@ func (c Config) withDefaults() Config {
 // several workers, provided each actor's events go through one worker in
 // order (as the bus guarantees).
 type Engine struct {
-	graph     graph.Store
-	objects   objects.Store
-	timelines timeline.Store
+	graph     Graph
+	objects   Objects
+	timelines Timelines
 	ledger    Ledger
 	cfg       Config
 	pool      sync.Pool // *batch
 }
 
-// NewEngine wires an engine to its stores.
-func NewEngine(g graph.Store, o objects.Store, t timeline.Store, l Ledger, cfg Config) *Engine {
+// NewEngine wires an engine to its stores; graph.Store, objects.Store and
+// timeline.Store satisfy the narrow interfaces it takes.
+func NewEngine(g Graph, o Objects, t Timelines, l Ledger, cfg Config) *Engine {
 	e := &Engine{graph: g, objects: o, timelines: t, ledger: l, cfg: cfg.withDefaults()}
 	e.pool.New = func() any { return &batch{} }
 	return e

@@ -8,9 +8,19 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/fanout"
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
+)
+
+// The wide store interfaces, and so every store, satisfy the engine's
+// narrow ones (checked when the tests compile).
+var (
+	_ fanout.Graph     = graph.Store(nil)
+	_ fanout.Objects   = objects.Store(nil)
+	_ fanout.Timelines = timeline.Store(nil)
 )
 
 type env struct {

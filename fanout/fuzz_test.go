@@ -61,7 +61,7 @@ func FuzzProcess(f *testing.F) {
 	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{Now: func() time.Time { return now }})
 	dead := &fuzzDead{}
 	counts := &fuzzCounts{}
-	p := &fanout.Processor{Engine: engine, Dead: dead, Observer: counts, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}
+	p := &fanout.Processor{Engine: engine, Dead: dead, Observer: counts}
 	ctx := context.Background()
 	enc := func(ev schema.Event) []byte {
 		b, err := schema.MarshalMsgpack(&ev)

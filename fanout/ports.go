@@ -3,8 +3,49 @@ package fanout
 import (
 	"context"
 
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
+	"github.com/lenta-dev/lenta/timeline"
 )
+
+// Graph is what the engine reads and writes of the social graph: the
+// methods it calls of graph.Store, which satisfies it (as every store's
+// graph does). It leaves out the reader's calls (RelationsVersion,
+// LargeAuthors).
+type Graph interface {
+	graph.EdgeReader // blocks, and each edge's stamp to judge a change stale
+	SetEdges(ctx context.Context, edges []graph.Edge) error
+	Friends(ctx context.Context, user int64) ([]int64, error)
+	Followers(ctx context.Context, user int64) ([]int64, error)
+	GroupMembers(ctx context.Context, owner int64, group string) ([]int64, error)
+	InGroup(ctx context.Context, owner int64, group string, member int64) (bool, error)
+	Relations(ctx context.Context, user int64) (graph.Relations, error)
+	AudienceSize(ctx context.Context, user int64) (int64, error)
+	MarkLarge(ctx context.Context, user int64) error
+}
+
+// Objects is what the engine reads and writes of objects and Class marks:
+// the methods it calls of objects.Store, which satisfies it (the reader's
+// ClassCounts left out).
+type Objects interface {
+	Put(ctx context.Context, o objects.Object) (objects.Object, error)
+	Get(ctx context.Context, ids []string) ([]objects.Object, error)
+	Delete(ctx context.Context, id string, author int64, at schema.Stamp) (objects.Object, error)
+	End(ctx context.Context, id string, author int64, at schema.Stamp) (objects.Object, error)
+	SetMark(ctx context.Context, m objects.Mark) (objects.Mark, error)
+}
+
+// Timelines is what the engine writes of timelines: the methods it calls
+// of timeline.Store, which satisfies it (the reader's Markers, MarkersOf
+// and Version left out). Page reads an author's recent items to merge and
+// the home rows an unfriend or unfollow removes.
+type Timelines interface {
+	Write(ctx context.Context, rows []timeline.Row) error
+	Delete(ctx context.Context, rows []timeline.Row) error
+	Page(ctx context.Context, ns timeline.NS, user int64, after timeline.Position, limit int) ([]timeline.Entry, error)
+	Trim(ctx context.Context, ns timeline.NS, user int64, keep int, minTS int64) error
+}
 
 // Ledger remembers which events were fully applied, so a re-delivery can be
 // skipped cheaply. It is an optimisation: correctness never depends on it.
@@ -57,6 +98,8 @@ type Observer interface {
 	Skipped(duplicates int)
 	// DeadLettered counts n letters of one reason code.
 	DeadLettered(reason string, n int)
+	// Retried: a batch failed with err (a store failure) and the bus will
+	// hand it again.
 	Retried(err error)
 }
 

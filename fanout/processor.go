@@ -2,29 +2,35 @@ package fanout
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/lenta-dev/lenta/schema"
 )
 
 // Processor turns a batch of raw bus messages into applied events: it
 // decodes and validates each one, sends poison to the dead letters with the
-// reason, and applies the rest, retrying store failures with backoff until
-// they succeed or ctx ends. It never skips a valid event. Every bus adapter
-// (the embedded log, Kafka) commits its offsets only after Process returns
-// nil.
+// reason, and applies the rest. It never skips a valid event. Every bus
+// adapter (the embedded log, Kafka) commits its offsets only after Process
+// returns nil.
+//
+// Process tries a batch once. A store failure is reported to
+// Observer.Retried and returned, and the bus that handed the batch owns
+// the retry: it backs off and hands the same batch again, committing
+// nothing meanwhile (every write is idempotent, so the events applied
+// before the failure are duplicates then). Retrying here as well would
+// retry one failure in two layers, and keep a stopping consumer waiting
+// on a store that is down.
 type Processor struct {
-	Engine     *Engine
-	Dead       DeadLetters
-	Observer   Observer
-	Log        *slog.Logger
-	MinBackoff time.Duration // default 50ms
-	MaxBackoff time.Duration // default 5s
+	Engine   *Engine
+	Dead     DeadLetters
+	Observer Observer
+	Log      *slog.Logger
 }
 
 // Process handles one batch. It returns nil when every message was applied
-// or dead-lettered, and ctx.Err() if ctx ended first.
+// or dead-lettered, ctx.Err() if ctx ended, and otherwise the failure of
+// the step that failed (apply, dead-letter), for the bus to retry.
 func (p *Processor) Process(ctx context.Context, msgs [][]byte) error {
 	obs := p.observer()
 	now := p.Engine.cfg.Now()
@@ -43,21 +49,16 @@ func (p *Processor) Process(ctx context.Context, msgs [][]byte) error {
 		evs = append(evs, ev)
 		raw = append(raw, m)
 	}
-	var res Result
-	err := p.retry(ctx, "apply", func() error {
-		var err error
-		res, err = p.Engine.Apply(ctx, evs)
-		return err
-	})
+	res, err := p.Engine.Apply(ctx, evs)
 	if err != nil {
-		return err
+		return p.failed(ctx, "apply", err)
 	}
 	for _, r := range res.Rejected {
 		dead = append(dead, DeadLetter{Raw: raw[r.Index], EventID: r.EventID, Reason: r.Reason, Code: r.Code, TS: now.UnixMilli()})
 	}
 	if len(dead) > 0 {
-		if err := p.retry(ctx, "dead-letter", func() error { return p.Dead.Put(ctx, dead) }); err != nil {
-			return err
+		if err := p.Dead.Put(ctx, dead); err != nil {
+			return p.failed(ctx, "dead-letter", err)
 		}
 		for _, d := range dead {
 			p.log().Warn("event dead-lettered", "event_id", d.EventID, "code", d.Code, "reason", d.Reason)
@@ -69,34 +70,13 @@ func (p *Processor) Process(ctx context.Context, msgs [][]byte) error {
 	return nil
 }
 
-func (p *Processor) retry(ctx context.Context, what string, f func() error) error {
-	backoff := p.MinBackoff
-	if backoff <= 0 {
-		backoff = 50 * time.Millisecond
+// failed reports a failed step, which the bus will retry, and returns it.
+func (p *Processor) failed(ctx context.Context, step string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	maxBackoff := p.MaxBackoff
-	if maxBackoff <= 0 {
-		maxBackoff = 5 * time.Second
-	}
-	for {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.observer().Retried(err)
-		p.log().Warn("pipeline step failed; retrying", "step", what, "err", err, "backoff", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(backoff*2, maxBackoff)
-	}
+	p.observer().Retried(err)
+	return fmt.Errorf("fanout: %s: %w", step, err)
 }
 
 func (p *Processor) observer() Observer {
