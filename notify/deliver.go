@@ -7,7 +7,6 @@ import (
 	"container/heap"
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strconv"
 	"time"
 )
@@ -84,8 +83,11 @@ func (s *Sender) remove(ctx context.Context, j *job, why string) {
 	s.settle(ctx, j)
 }
 
-// retry schedules the next attempt: exponential backoff with jitter, or
-// Retry-After when longer; dropped when it would land past the deadline.
+// retry schedules the next attempt: exponential backoff with jitter
+// (retry.Policy.Delay), or Retry-After when longer; dropped when it would
+// land past the deadline. It is a durable schedule rather than a retry.Do
+// loop: the attempt is due later, maybe in another process (the shard's
+// next owner), and only this sender retries a push.
 // The retry is stored before the one it replaces is deleted, so a crash
 // in between repeats an attempt rather than losing one.
 func (s *Sender) retry(ctx context.Context, j *job, after time.Duration, why string) {
@@ -96,11 +98,7 @@ func (s *Sender) retry(ctx context.Context, j *job, after time.Duration, why str
 		s.settle(ctx, j)
 		return
 	}
-	d := s.cfg.MinBackoff << (j.attempt - 1)
-	d = min(d, s.cfg.MaxBackoff)
-	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-	d = max(d, after)
-	at := s.cfg.Now().Add(d)
+	at := s.cfg.Now().Add(max(s.backoff.Delay(j.attempt), after))
 	if at.UnixMilli() >= j.deadline {
 		s.stale()
 		s.settle(ctx, j)

@@ -48,7 +48,7 @@ type HookConfig struct {
 	Queue Queue
 	// Graph reads blocks and, for authors above the hybrid threshold, the
 	// audience of a broadcast.
-	Graph graph.Store
+	Graph Graph
 	// LiveCap bounds how many users a large author's broadcast notifies
 	// (default 100,000).
 	LiveCap int

@@ -13,6 +13,13 @@ import (
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 )
 
+// The wide store interfaces, and so every store, satisfy the narrow ones
+// the hook and the sender take (checked when the tests compile).
+var (
+	_ notify.Graph   = graph.Store(nil)
+	_ notify.Objects = objects.Store(nil)
+)
+
 // A large author's broadcast notifies up to LiveCap distinct users of its
 // friends and followers: a friend who also follows is one user, not two
 // places under the cap; and deleting the broadcast takes it out of every

@@ -3,6 +3,9 @@ package notify
 import (
 	"context"
 	"time"
+
+	"github.com/lenta-dev/lenta/graph"
+	"github.com/lenta-dev/lenta/objects"
 )
 
 // Store keeps inboxes. Implementations must be safe for concurrent use;
@@ -153,6 +156,22 @@ type Settings interface {
 	// PutSettingIfAbsent stores value under name unless a value is there,
 	// and returns the value stored afterwards.
 	PutSettingIfAbsent(ctx context.Context, name, value string) (string, error)
+}
+
+// Graph is what the hook reads of the social graph (graph.Store satisfies
+// it): the block edges between an actor and each recipient
+// (graph.BlockedEitherWay), and a large author's friends and followers,
+// whom a broadcast notifies.
+type Graph interface {
+	graph.EdgeReader
+	Friends(ctx context.Context, user int64) ([]int64, error)
+	Followers(ctx context.Context, user int64) ([]int64, error)
+}
+
+// Objects is what the sender reads of objects (objects.Store satisfies
+// it): an object's type, whether it was deleted, whether a broadcast ended.
+type Objects interface {
+	Get(ctx context.Context, ids []string) ([]objects.Object, error)
 }
 
 // Names gives a user's display name for push texts; nil means "#id".

@@ -17,38 +17,49 @@ import (
 )
 
 // recordingTransport answers 201 to every push (or, per user, the statuses
-// queued in answers, one per attempt) and remembers when each user's first
-// push came. sent counts 2xx answers only; attempts counts every call.
+// queued in answers, one per attempt, with retryAfter's Retry-After) and
+// remembers when each user's first push came and the last message it
+// got. sent counts 2xx answers only; attempts counts every call.
 type recordingTransport struct {
-	mu       sync.Mutex
-	sent     map[int64]int
-	first    map[int64]time.Time
-	total    int
-	answers  map[int64][]int
-	attempts map[int64]int
+	mu         sync.Mutex
+	sent       map[int64]int
+	first      map[int64]time.Time
+	last       map[int64]notify.Message
+	total      int
+	answers    map[int64][]int
+	retryAfter map[int64]time.Duration
+	attempts   map[int64]int
 }
 
 func newRecordingTransport() *recordingTransport {
-	return &recordingTransport{sent: map[int64]int{}, first: map[int64]time.Time{}, answers: map[int64][]int{},
-		attempts: map[int64]int{}}
+	return &recordingTransport{sent: map[int64]int{}, first: map[int64]time.Time{}, last: map[int64]notify.Message{},
+		answers: map[int64][]int{}, retryAfter: map[int64]time.Duration{}, attempts: map[int64]int{}}
 }
 
-func (r *recordingTransport) Send(_ context.Context, sub *notify.Subscription, _ *notify.Message) (notify.Outcome, error) {
+func (r *recordingTransport) Send(_ context.Context, sub *notify.Subscription, msg *notify.Message) (notify.Outcome, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.attempts[sub.User]++
 	if q := r.answers[sub.User]; len(q) > 0 {
 		r.answers[sub.User] = q[1:]
 		if q[0] < 200 || q[0] > 299 {
-			return notify.Outcome{Status: q[0]}, nil
+			return notify.Outcome{Status: q[0], RetryAfter: r.retryAfter[sub.User]}, nil
 		}
 	}
 	if r.sent[sub.User] == 0 {
 		r.first[sub.User] = time.Now()
 	}
 	r.sent[sub.User]++
+	r.last[sub.User] = *msg
 	r.total++
 	return notify.Outcome{Status: 201}, nil
+}
+
+// of returns what user got: pushes delivered and attempts made.
+func (r *recordingTransport) of(user int64) (sent, attempts int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sent[user], r.attempts[user]
 }
 
 func (r *recordingTransport) CheckEndpoint(context.Context, string) error { return nil }

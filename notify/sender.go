@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/retry"
 )
 
 // Message is one encrypted-to-be push: the plaintext payload and the RFC
@@ -65,7 +65,7 @@ type SenderConfig struct {
 	Names     Names
 	// Objects, if set, tells object types ("photo") and drops pushes of
 	// broadcasts that ended and of deleted objects.
-	Objects objects.Store
+	Objects Objects
 	// Retries, if set, keeps pushes awaiting a retry in the store, so a
 	// restart (or the next owner of the shard) resumes them; nil keeps them
 	// in memory only.
@@ -91,8 +91,9 @@ type SenderConfig struct {
 	Workers int
 	// MaxAttempts per push (default 5).
 	MaxAttempts int
-	// MinBackoff and MaxBackoff bound retry delays (default 1s and 60s); a
-	// Retry-After header overrides the computed delay when longer.
+	// MinBackoff and MaxBackoff bound retry delays (default 1s and 60s):
+	// the delay doubles from MinBackoff, jittered down to half, at most
+	// MaxBackoff; a Retry-After header overrides it when longer.
 	MinBackoff, MaxBackoff time.Duration
 	// Poll is how often the queue is scanned (default 250ms).
 	Poll time.Duration
@@ -127,8 +128,9 @@ type Observer interface {
 // in the store (SenderConfig.Retries) and served by the owner of their
 // shard (SenderConfig.Leases).
 type Sender struct {
-	cfg SenderConfig
-	obs Observer // the one place what the sender does is counted
+	cfg     SenderConfig
+	obs     Observer     // the one place what the sender does is counted
+	backoff retry.Policy // the wait after a failed attempt (deliver.go)
 
 	mu       sync.Mutex
 	retries  retryHeap
@@ -188,7 +190,10 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Sender{cfg: cfg, obs: obs, lastSent: map[string]int64{}, cps: map[int]int64{},
+	// Equal jitter: a wait after the n-th failure is drawn from [d/2, d],
+	// d = MinBackoff·2^(n−1) up to MaxBackoff.
+	backoff := retry.Policy{Min: cfg.MinBackoff, Max: cfg.MaxBackoff, Jitter: 0.5}
+	return &Sender{cfg: cfg, obs: obs, backoff: backoff, lastSent: map[string]int64{}, cps: map[int]int64{},
 		early: map[int]map[taskKey]*taskRun{}, owned: map[int]time.Time{}}, nil
 }
 
@@ -234,15 +239,7 @@ func (s *Sender) Run(ctx context.Context) error {
 	jobs := make(chan *job, s.cfg.Workers*4)
 	var wg sync.WaitGroup
 	for range s.cfg.Workers {
-		wg.Go(func() {
-			for j := range jobs {
-				if j.task != nil {
-					s.runTask(ctx, j)
-					continue
-				}
-				s.attempt(ctx, j)
-			}
-		})
+		wg.Go(func() { s.work(ctx, jobs) })
 	}
 	defer func() {
 		close(jobs)
@@ -264,5 +261,17 @@ func (s *Sender) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+// work is one worker: it expands tasks and makes attempts until jobs is
+// closed.
+func (s *Sender) work(ctx context.Context, jobs <-chan *job) {
+	for j := range jobs {
+		if j.task != nil {
+			s.runTask(ctx, j)
+			continue
+		}
+		s.attempt(ctx, j)
 	}
 }
