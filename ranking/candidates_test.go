@@ -85,7 +85,7 @@ func TestCandidatesRankAsTheWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cands, cTail, err := tl.Candidates(ctx, viewer, 300)
+	cands, cTail, err := tl.Candidates(ctx, viewer, nil, 300)
 	if err != nil {
 		t.Fatal(err)
 	}

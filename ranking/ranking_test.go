@@ -327,7 +327,7 @@ func (f *fakeTimeline) live() []timeline.Item {
 	return out
 }
 
-func (f *fakeTimeline) Candidates(_ context.Context, _ int64, n int) ([]timeline.Item, timeline.Position, error) {
+func (f *fakeTimeline) Candidates(_ context.Context, _ int64, _ *graph.Relations, n int) ([]timeline.Item, timeline.Position, error) {
 	all := f.live()
 	if len(all) <= n {
 		return all, timeline.Position{}, nil

@@ -22,7 +22,7 @@ var ErrExpired = errors.New("ranked cursor expired: reload the feed from the top
 type Timeline interface {
 	// Candidates is the window a ranker orders (timeline.Reader.Candidates:
 	// screened, counted, content only where it decides what shows).
-	Candidates(ctx context.Context, viewer int64, n int) ([]timeline.Item, timeline.Position, error)
+	Candidates(ctx context.Context, viewer int64, rel *graph.Relations, n int) ([]timeline.Item, timeline.Position, error)
 	Hydrate(ctx context.Context, viewer int64, entries []timeline.Entry) ([]timeline.Item, error)
 	Page(ctx context.Context, viewer int64, after timeline.Position, limit int) (timeline.Page, error)
 	// Head reads the viewer's relations and a version that changes
@@ -131,7 +131,7 @@ func (r *Reader) first(ctx context.Context, viewer int64, limit int, explain boo
 		}
 		r.counters.firstMisses.Add(1)
 	}
-	items, tail, err := r.tl.Candidates(ctx, viewer, r.rk.cfg.Window)
+	items, tail, err := r.tl.Candidates(ctx, viewer, rel, r.rk.cfg.Window)
 	if err != nil {
 		return Page{}, fmt.Errorf("ranked candidates: %w", err)
 	}

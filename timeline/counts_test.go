@@ -83,7 +83,7 @@ func TestCandidatesReuseCountsForTheirMaxAge(t *testing.T) {
 	}
 	candidates := func() int64 {
 		t.Helper()
-		items, _, err := rd.Candidates(ctx, 1, 50)
+		items, _, err := rd.Candidates(ctx, 1, nil, 50)
 		if err != nil {
 			t.Fatal(err)
 		}

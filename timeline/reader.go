@@ -1,7 +1,6 @@
 package timeline
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
-	"github.com/lenta-dev/lenta/schema"
 )
 
 // Graph is what the reader needs to know of the social graph.
@@ -150,15 +148,19 @@ func (r *Reader) Page(ctx context.Context, viewer int64, after Position, limit i
 	if limit <= 0 || limit > MaxPageLimit {
 		return Page{}, fmt.Errorf("limit %d is outside 1..%d", limit, MaxPageLimit)
 	}
-	return r.page(ctx, viewer, after, limit, false)
+	return r.page(ctx, viewer, nil, after, limit, false)
 }
 
 // page is Page without the bound on limit (Window reads more than a
-// page). light is hydrate's (Candidates).
-func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit int, light bool) (Page, error) {
-	rel, err := r.relations(ctx, viewer)
-	if err != nil {
-		return Page{}, err
+// page). light is hydrate's (Candidates); rel is the viewer's relations if
+// the caller has read them in this request, nil to read them here.
+func (r *Reader) page(ctx context.Context, viewer int64, rel *graph.Relations, after Position, limit int, light bool) (Page, error) {
+	if rel == nil {
+		read, err := r.relations(ctx, viewer)
+		if err != nil {
+			return Page{}, err
+		}
+		rel = &read
 	}
 	large, err := r.largeAuthors(ctx)
 	if err != nil {
@@ -187,7 +189,7 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 		ahead := max(limit-len(items)-len(pending), 8)
 		for _, s := range srcs {
 			for i := range s.buf[:min(ahead, len(s.buf))] {
-				if e := &s.buf[i]; e.Kind == KindClass && classScreen(&rel, e) {
+				if e := &s.buf[i]; e.Kind == KindClass && classScreen(rel, e) {
 					dst = append(dst, e.Object)
 				}
 			}
@@ -210,7 +212,7 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 				continue
 			}
 			seen[e.ID] = struct{}{}
-			c, keep, err := r.screen(ctx, &rel, viewer, e, false, &mc)
+			c, keep, err := r.screen(ctx, rel, viewer, e, false, &mc)
 			if err != nil {
 				return Page{}, err
 			}
@@ -221,7 +223,7 @@ func (r *Reader) page(ctx context.Context, viewer int64, after Position, limit i
 		if len(pending) == 0 {
 			break
 		}
-		items, err = r.hydrate(ctx, &rel, viewer, pending, now, items, light)
+		items, err = r.hydrate(ctx, rel, viewer, pending, now, items, light)
 		if err != nil {
 			return Page{}, err
 		}
@@ -289,132 +291,4 @@ func (r *Reader) next(ctx context.Context, srcs []*source, chunk int) (Entry, bo
 	e := s.buf[0]
 	s.buf = s.buf[1:]
 	return e, true, nil
-}
-
-// markerCache holds the Class markers one read loaded, per object: a
-// small slice searched from where the last hit was (reads mostly ask in the
-// order they loaded), not a map.
-type markerCache struct {
-	objs []string
-	ms   [][]Marker
-	hint int
-	// more appends the objects worth loading along with a miss.
-	more func(dst []string) []string
-}
-
-func (c *markerCache) find(object string) int {
-	n := len(c.objs)
-	for k := range n {
-		i := (c.hint + k) % n
-		if c.objs[i] == object {
-			c.hint = i + 1
-			return i
-		}
-	}
-	return -1
-}
-
-// load reads the markers of objects not cached yet in one MarkersOf call.
-func (c *markerCache) load(ctx context.Context, st Store, viewer int64, objects []string) error {
-	fresh := objects[:0]
-	for _, o := range objects {
-		if c.find(o) < 0 && !slices.Contains(fresh, o) {
-			fresh = append(fresh, o)
-		}
-	}
-	if len(fresh) == 0 {
-		return nil
-	}
-	ms, err := st.MarkersOf(ctx, viewer, fresh)
-	if err != nil {
-		return fmt.Errorf("class markers: %w", err)
-	}
-	if len(ms) != len(fresh) {
-		return fmt.Errorf("class markers: %d lists for %d objects", len(ms), len(fresh))
-	}
-	c.objs = append(c.objs, fresh...)
-	c.ms = append(c.ms, ms...)
-	return nil
-}
-
-// get returns the markers of object, loading them (and more) on a miss.
-func (c *markerCache) get(ctx context.Context, st Store, viewer int64, object string) (int, error) {
-	if i := c.find(object); i >= 0 {
-		return i, nil
-	}
-	objects := []string{object}
-	if c.more != nil {
-		objects = c.more(objects)
-	}
-	if err := c.load(ctx, st, viewer, objects); err != nil {
-		return -1, err
-	}
-	if i := c.find(object); i >= 0 {
-		return i, nil
-	}
-	return -1, fmt.Errorf("class markers of %q not loaded", object)
-}
-
-// classScreen is the part of screen's Class rule that needs no markers.
-func classScreen(rel *graph.Relations, e *Entry) bool {
-	return !rel.IsBlocked(e.Actor) && !(e.Owner != 0 && rel.IsBlocked(e.Owner)) && rel.IsFriend(e.Actor)
-}
-
-// screen applies the filters that need no content: blocks, audiences and
-// the Class aggregation rule (a class row shows only if it is the newest
-// valid marker of its object; pinned, as when re-reading a ranked snapshot,
-// it shows while any valid marker is left). Markers come through mc.
-func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64, e Entry, pinned bool, mc *markerCache) (candidate, bool, error) {
-	c := candidate{e: e}
-	if rel.IsBlocked(e.Actor) || (e.Owner != 0 && rel.IsBlocked(e.Owner)) {
-		return c, false, nil
-	}
-	if e.Kind == KindClass {
-		if !rel.IsFriend(e.Actor) {
-			return c, false, nil
-		}
-		i, err := mc.get(ctx, r.store, viewer, e.Object)
-		if err != nil {
-			return c, false, err
-		}
-		// Filtered and sorted in place, once per object: the cache then
-		// holds the valid markers, which filtering again keeps as they are.
-		ms := mc.ms[i]
-		valid := ms[:0]
-		for _, m := range ms {
-			if rel.IsFriend(m.Actor) && !rel.IsBlocked(m.Actor) {
-				valid = append(valid, m)
-			}
-		}
-		slices.SortFunc(valid, func(a, b Marker) int {
-			if c := cmp.Compare(b.TS, a.TS); c != 0 {
-				return c
-			}
-			return cmp.Compare(b.EventID, a.EventID)
-		})
-		mc.ms[i] = valid
-		if len(valid) == 0 || (!pinned && valid[0].EventID != e.ID) {
-			return c, false, nil
-		}
-		c.markers = valid
-		return c, true, nil
-	}
-	if e.Actor == viewer || (e.Kind == KindGift && e.Owner == viewer) {
-		return c, true, nil
-	}
-	kind, group, ok := schema.ParseAudience(e.Audience)
-	if !ok {
-		return c, false, nil
-	}
-	friend := rel.IsFriend(e.Actor)
-	switch kind {
-	case schema.ToPublic:
-		return c, friend || (e.Kind != KindGift && rel.Follows(e.Actor)), nil
-	case schema.ToFriends:
-		return c, friend, nil
-	case schema.ToGroup:
-		c.group = group
-		return c, friend, nil
-	}
-	return c, false, nil
 }

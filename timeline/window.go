@@ -20,7 +20,7 @@ func (r *Reader) Window(ctx context.Context, viewer int64, n int) (items []Item,
 	if n <= 0 || n > MaxWindow {
 		return nil, Position{}, fmt.Errorf("window %d is outside 1..%d", n, MaxWindow)
 	}
-	p, err := r.page(ctx, viewer, Position{}, n, false)
+	p, err := r.page(ctx, viewer, nil, Position{}, n, false)
 	if err != nil {
 		return nil, Position{}, err
 	}
@@ -32,12 +32,15 @@ func (r *Reader) Window(ctx context.Context, viewer int64, n int) (items []Item,
 // (text, media) only where it decides whether an item shows: objects are
 // read for Class aggregates and broadcasts only. A page built from them
 // must be hydrated (Hydrate), which also drops an item whose object was
-// deleted and whose row the fan-out has not removed yet.
-func (r *Reader) Candidates(ctx context.Context, viewer int64, n int) (items []Item, tail Position, err error) {
+// deleted and whose row the fan-out has not removed yet. rel is the
+// viewer's relations when this request has read them already (Head's), so
+// the window is screened with the very relations its version hashed and
+// the relations version is not read twice; nil reads them.
+func (r *Reader) Candidates(ctx context.Context, viewer int64, rel *graph.Relations, n int) (items []Item, tail Position, err error) {
 	if n <= 0 || n > MaxWindow {
 		return nil, Position{}, fmt.Errorf("window %d is outside 1..%d", n, MaxWindow)
 	}
-	p, err := r.page(ctx, viewer, Position{}, n, true)
+	p, err := r.page(ctx, viewer, rel, Position{}, n, true)
 	if err != nil {
 		return nil, Position{}, err
 	}
