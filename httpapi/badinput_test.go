@@ -26,14 +26,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/notify"
 	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
+)
+
+// The notify domain's types satisfy the interfaces the routes take
+// (checked when the tests compile; feedd's wiring passes them).
+var (
+	_ NotifyInbox   = (*notify.Inbox)(nil)
+	_ NotifyCursors = (*notify.Cursors)(nil)
 )
 
 // biEffects counts what the fakes behind a badEnv were asked to do.
@@ -134,7 +139,7 @@ func (w biWindow) HydrateWith(ctx context.Context, viewer int64, _ *graph.Relati
 	return w.Hydrate(ctx, viewer, entries)
 }
 
-func (w biWindow) Candidates(context.Context, int64, int) ([]timeline.Item, timeline.Position, error) {
+func (w biWindow) Candidates(context.Context, int64, *graph.Relations, int) ([]timeline.Item, timeline.Position, error) {
 	w.fx.reads.Add(1)
 	return append([]timeline.Item(nil), w.items...), timeline.Position{}, nil
 }
@@ -263,19 +268,18 @@ type biRaw []byte
 func biMsgpackMap(t testing.TB, kv ...any) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	enc := msgpack.NewEncoder(&b)
-	if err := enc.EncodeMapLen(len(kv) / 2); err != nil {
-		t.Fatal(err)
-	}
+	w := schema.NewMsgpackWriter(&b) // writes straight into b: no buffering
+	w.MapLen(len(kv) / 2)
 	for i := 0; i < len(kv); i += 2 {
-		if err := enc.EncodeString(kv[i].(string)); err != nil {
-			t.Fatal(err)
-		}
+		w.String(kv[i].(string))
 		if raw, ok := kv[i+1].(biRaw); ok {
 			b.Write(raw)
-		} else if err := enc.Encode(kv[i+1]); err != nil {
-			t.Fatal(err)
+		} else {
+			w.Value(kv[i+1])
 		}
+	}
+	if err := w.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return b.Bytes()
 }

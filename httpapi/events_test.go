@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/schema"
 )
@@ -203,7 +201,7 @@ func TestPostEventsMsgpackRoundTrip(t *testing.T) {
 		t.Fatalf("status %d, type %q: %q", r.status, r.header.Get("Content-Type"), r.body)
 	}
 	var got map[string]any
-	if err := msgpack.Unmarshal(r.body, &got); err != nil {
+	if err := schema.UnmarshalMsgpackValue(r.body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := got["accepted"].(int8); n != 2 {

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
-	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -165,7 +165,7 @@ func TestGetFeedMsgpack(t *testing.T) {
 			t.Fatalf("%s: status %d type %q", accept, r.status, r.header.Get("Content-Type"))
 		}
 		var body feedBody
-		if err := msgpack.Unmarshal(r.body, &body); err != nil {
+		if err := schema.UnmarshalMsgpackValue(r.body, &body); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(body.Items, samplePage().Items) || body.NextCursor == "" {
@@ -173,7 +173,7 @@ func TestGetFeedMsgpack(t *testing.T) {
 		}
 		// Same keys as JSON.
 		var keys map[string]any
-		if err := msgpack.Unmarshal(r.body, &keys); err != nil {
+		if err := schema.UnmarshalMsgpackValue(r.body, &keys); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := keys["next_cursor"]; !ok {

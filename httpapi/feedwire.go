@@ -1,8 +1,7 @@
 package httpapi
 
 import (
-	"github.com/vmihailenco/msgpack/v5"
-
+	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -13,41 +12,21 @@ import (
 // TestMsgpackFeedMatchesReflection keeps the two in step.
 type msgpackFeed feedBody
 
-var _ msgpack.CustomEncoder = (*msgpackFeed)(nil)
+var _ schema.MsgpackStreamer = (*msgpackFeed)(nil)
 
-// EncodeMsgpack implements msgpack.CustomEncoder.
-func (b *msgpackFeed) EncodeMsgpack(enc *msgpack.Encoder) error {
-	w := msgpackWriter{enc: enc}
-	w.mapLen(2)
-	w.str("items")
-	if err := w.enc.EncodeArrayLen(len(b.Items)); err != nil {
-		return err
-	}
+// StreamMsgpack implements schema.MsgpackStreamer.
+func (b *msgpackFeed) StreamMsgpack(w *schema.MsgpackWriter) {
+	w.MapLen(2)
+	w.String("items")
+	w.ArrayLen(len(b.Items))
 	for i := range b.Items {
-		w.item(&b.Items[i])
+		streamItem(w, &b.Items[i])
 	}
-	w.str("next_cursor")
-	w.str(b.NextCursor)
-	return w.err
+	w.String("next_cursor")
+	w.String(b.NextCursor)
 }
 
-// msgpackWriter keeps the first encoding error.
-type msgpackWriter struct {
-	enc *msgpack.Encoder
-	err error
-}
-
-func (w *msgpackWriter) keep(err error) {
-	if w.err == nil {
-		w.err = err
-	}
-}
-
-func (w *msgpackWriter) mapLen(n int) { w.keep(w.enc.EncodeMapLen(n)) }
-func (w *msgpackWriter) str(s string) { w.keep(w.enc.EncodeString(s)) }
-func (w *msgpackWriter) int(n int64)  { w.keep(w.enc.EncodeInt(n)) }
-
-func (w *msgpackWriter) item(it *timeline.Item) {
+func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	n := 6 // event_id, type, actor, object, ts, class_count are always written
 	for _, present := range [...]bool{it.Owner != 0, it.Audience != "", it.Text != "", len(it.Media) > 0,
 		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil} {
@@ -55,71 +34,71 @@ func (w *msgpackWriter) item(it *timeline.Item) {
 			n++
 		}
 	}
-	w.mapLen(n)
-	w.str("event_id")
-	w.str(it.EventID)
-	w.str("type")
-	w.str(it.Type)
-	w.str("actor")
-	w.int(it.Actor)
-	w.str("object")
-	w.str(it.Object)
-	w.str("ts")
-	w.int(it.TS)
+	w.MapLen(n)
+	w.String("event_id")
+	w.String(it.EventID)
+	w.String("type")
+	w.String(it.Type)
+	w.String("actor")
+	w.Int(it.Actor)
+	w.String("object")
+	w.String(it.Object)
+	w.String("ts")
+	w.Int(it.TS)
 	if it.Owner != 0 {
-		w.str("owner")
-		w.int(it.Owner)
+		w.String("owner")
+		w.Int(it.Owner)
 	}
 	if it.Audience != "" {
-		w.str("audience")
-		w.str(it.Audience)
+		w.String("audience")
+		w.String(it.Audience)
 	}
 	if it.Text != "" {
-		w.str("text")
-		w.str(it.Text)
+		w.String("text")
+		w.String(it.Text)
 	}
 	if len(it.Media) > 0 {
-		w.str("media")
-		w.keep(w.enc.EncodeArrayLen(len(it.Media)))
+		w.String("media")
+		w.ArrayLen(len(it.Media))
 		for _, m := range it.Media {
-			w.str(m)
+			w.String(m)
 		}
 	}
 	if it.Until != 0 {
-		w.str("until")
-		w.int(it.Until)
+		w.String("until")
+		w.Int(it.Until)
 	}
 	if it.Live {
-		w.str("live")
-		w.keep(w.enc.EncodeBool(true))
+		w.String("live")
+		w.Bool(true)
 	}
-	w.str("class_count")
-	w.int(it.ClassCount)
+	w.String("class_count")
+	w.Int(it.ClassCount)
 	if len(it.Actors) > 0 {
-		w.str("actors")
-		w.keep(w.enc.EncodeArrayLen(len(it.Actors)))
+		w.String("actors")
+		w.ArrayLen(len(it.Actors))
 		for _, a := range it.Actors {
-			w.int(a)
+			w.Int(a)
 		}
 	}
 	if it.ActorCount != 0 {
-		w.str("actor_count")
-		w.int(int64(it.ActorCount))
+		w.String("actor_count")
+		w.Int(int64(it.ActorCount))
 	}
 	if it.ObjectType != "" {
-		w.str("object_type")
-		w.str(it.ObjectType)
+		w.String("object_type")
+		w.String(it.ObjectType)
 	}
 	if x := it.Explain; x != nil {
-		w.str("explain")
-		w.mapLen(7)
+		w.String("explain")
+		w.MapLen(7)
 		for _, kv := range [...]struct {
 			k string
 			v float64
 		}{{"score", x.Score}, {"type_weight", x.TypeWeight}, {"live_boost", x.LiveBoost}, {"affinity", x.Affinity},
 			{"freshness", x.Freshness}, {"engagement", x.Engagement}, {"diversity", x.Diversity}} {
-			w.str(kv.k)
-			w.keep(w.enc.EncodeFloat64(kv.v))
+			w.String(kv.k)
+			w.Float64(kv.v)
 		}
 	}
 }

@@ -5,8 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/vmihailenco/msgpack/v5"
-
+	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -60,18 +59,33 @@ func TestMsgpackFeedMatchesReflection(t *testing.T) {
 	}
 	for i, p := range pages {
 		var want, got bytes.Buffer
-		enc := msgpack.NewEncoder(&want)
-		enc.UseCompactInts(true)
-		if err := enc.Encode(&p); err != nil {
+		if err := schema.WriteMsgpackValue(&want, &p); err != nil { // feedBody: by reflection
 			t.Fatal(err)
 		}
-		enc = msgpack.NewEncoder(&got)
-		enc.UseCompactInts(true)
-		if err := enc.Encode((*msgpackFeed)(&p)); err != nil {
+		if err := schema.WriteMsgpackValue(&got, (*msgpackFeed)(&p)); err != nil { // by hand
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Fatalf("page %d: hand encoding differs from reflection\n got %x\nwant %x", i, got.Bytes(), want.Bytes())
 		}
+	}
+}
+
+// TestMsgpackFeedAllocatesNothing keeps the feed's msgpack encoding, the
+// read path's hot spot, free of allocations once the buffer and the
+// pooled writer are warm.
+func TestMsgpackFeedAllocatesNothing(t *testing.T) {
+	var full timeline.Item
+	fillAll(t, reflect.ValueOf(&full).Elem())
+	p := feedBody{Items: append(samplePage().Items, full), NextCursor: "abc"}
+	var buf bytes.Buffer
+	allocs := testing.AllocsPerRun(100, func() {
+		buf.Reset()
+		if err := schema.WriteMsgpackValue(&buf, (*msgpackFeed)(&p)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per page, want 0", allocs)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/lenta-dev/lenta/schema"
 )
 
@@ -144,7 +142,7 @@ func mustJSONf(v any) []byte {
 }
 
 func mustMsgpackf(v any) []byte {
-	b, err := msgpack.Marshal(v)
+	b, err := schema.MarshalMsgpackValue(v)
 	if err != nil {
 		panic(err)
 	}

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/valyala/fasthttp"
 )
@@ -33,4 +35,29 @@ func (s *Server) replyUnhealthy(ctx *fasthttp.RequestCtx, f format, err error) b
 	s.reply(ctx, f, fasthttp.StatusServiceUnavailable, &unhealthyBody{
 		Status: "unavailable", Code: CodeUnhealthy, Error: d.Error(), Parts: d.HealthParts()})
 	return true
+}
+
+// health answers GET /healthz. The cause of a failure is logged, not shown
+// (the endpoint is unauthenticated), unless it is a HealthDetail naming the
+// process's unhealthy parts.
+func (s *Server) health(ctx *fasthttp.RequestCtx, f format) {
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
+	if s.cfg.Health != nil {
+		hctx, cancel := context.WithTimeout(s.base, healthTimeout)
+		err := s.cfg.Health(hctx)
+		cancel()
+		if err != nil {
+			s.log.Warn("http: health check failed", slog.Any("err", err))
+			if s.replyUnhealthy(ctx, f, err) {
+				return
+			}
+			s.reply(ctx, f, fasthttp.StatusServiceUnavailable, &statusBody{Status: "unavailable"})
+			return
+		}
+	}
+	s.reply(ctx, f, fasthttp.StatusOK, &statusBody{Status: "ok"})
+}
+
+type statusBody struct {
+	Status string `json:"status" msgpack:"status"`
 }

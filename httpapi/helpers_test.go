@@ -15,7 +15,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/metrics"
@@ -226,7 +225,7 @@ func (r result) errBody(t testing.TB) errorBody {
 	var eb errorBody
 	var err error
 	if r.header.Get("Content-Type") == ContentTypeMsgpack {
-		err = msgpack.Unmarshal(r.body, &eb)
+		err = schema.UnmarshalMsgpackValue(r.body, &eb)
 	} else {
 		err = json.Unmarshal(r.body, &eb)
 	}
@@ -300,7 +299,7 @@ func mustJSON(t testing.TB, v any) []byte {
 
 func mustMsgpack(t testing.TB, v any) []byte {
 	t.Helper()
-	b, err := msgpack.Marshal(v)
+	b, err := schema.MarshalMsgpackValue(v)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,8 @@ import (
 // Inbox and Cursors serve /v1/notifications*; Subs, Checker and PublicKey
 // serve /v1/push/*. A nil part answers 404.
 type NotifyConfig struct {
-	Inbox     *notify.Inbox
-	Cursors   *notify.Cursors
+	Inbox     NotifyInbox
+	Cursors   NotifyCursors
 	Subs      notify.Subscriptions
 	Checker   notify.EndpointChecker
 	PublicKey string
@@ -28,6 +28,21 @@ type NotifyConfig struct {
 	AllowHTTP bool
 	// Page serves the browser page at "/" (and its assets).
 	Page bool
+}
+
+// NotifyInbox is what the notification routes ask of the inbox
+// (*notify.Inbox satisfies it).
+type NotifyInbox interface {
+	Page(ctx context.Context, user int64, after notify.Position, limit int) (notify.Page, error)
+	Unread(ctx context.Context, user int64) (int, error)
+	MarkRead(ctx context.Context, user int64, upTo notify.Position) error
+}
+
+// NotifyCursors signs and reads notification page cursors
+// (*notify.Cursors satisfies it).
+type NotifyCursors interface {
+	Encode(user int64, p notify.Position) string
+	Decode(user int64, s string) (notify.Position, error)
 }
 
 // Notification and push paths.
@@ -72,7 +87,7 @@ type subscribedBody struct {
 
 var noNotifications = []notify.Notification{}
 
-func (s *Server) inbox(ctx *fasthttp.RequestCtx, f format) (*notify.Inbox, int64, bool) {
+func (s *Server) inbox(ctx *fasthttp.RequestCtx, f format) (NotifyInbox, int64, bool) {
 	n := s.cfg.Notify
 	if n == nil || n.Inbox == nil {
 		s.fail(ctx, f, fasthttp.StatusNotFound, codeNotFound, "notifications are not served by this process", -1)

@@ -7,7 +7,8 @@ import (
 
 	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
-	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/lenta-dev/lenta/schema"
 )
 
 // format is a wire encoding of request or response bodies.
@@ -77,11 +78,7 @@ func (s *Server) reply(ctx *fasthttp.RequestCtx, f format, status int, v any) {
 	buf := bodies.Get()
 	var err error
 	if f == formatMsgpack {
-		enc := msgpack.GetEncoder()
-		enc.Reset(buf) // a ByteBuffer has WriteByte: no wrapping writer
-		enc.UseCompactInts(true)
-		err = enc.Encode(v)
-		msgpack.PutEncoder(enc)
+		err = schema.WriteMsgpackValue(buf, v) // a ByteBuffer has WriteByte: no wrapping writer
 		resp.Header.SetContentType(ContentTypeMsgpack)
 	} else if a, ok := v.(jsonAppender); ok {
 		buf.B = a.AppendJSON(buf.B[:0])

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/lenta-dev/lenta/schema"
 )
 
 // The same faulty event, sent as JSON and as msgpack, gets the same 400
@@ -34,10 +34,8 @@ func TestPostEventsSameRefusalInBothEncodings(t *testing.T) {
 			// JSON by hand: strings raw, so that the invalid byte stays one.
 			var j bytes.Buffer
 			var m bytes.Buffer
-			enc := msgpack.NewEncoder(&m)
-			if err := enc.EncodeMapLen(len(tt.ev)); err != nil {
-				t.Fatal(err)
-			}
+			mw := schema.NewMsgpackWriter(&m)
+			mw.MapLen(len(tt.ev))
 			j.WriteByte('{')
 			for i, p := range tt.ev {
 				if i > 0 {
@@ -50,12 +48,11 @@ func TestPostEventsSameRefusalInBothEncodings(t *testing.T) {
 				default:
 					j.Write(mustJSON(t, v))
 				}
-				if err := enc.EncodeString(p.k); err != nil {
-					t.Fatal(err)
-				}
-				if err := enc.Encode(p.v); err != nil {
-					t.Fatal(err)
-				}
+				mw.String(p.k)
+				mw.Value(p.v)
+			}
+			if err := mw.Err(); err != nil {
+				t.Fatal(err)
 			}
 			j.WriteByte('}')
 			before := len(e.pub.Calls())
