@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
+	"github.com/lenta-dev/lenta/schema"
 )
 
 func TestParseMetrics(t *testing.T) {
@@ -51,7 +51,7 @@ func TestSkimPageCountsItemsAndReadsTheCursor(t *testing.T) {
 		"next_cursor": "cur",
 		"extra":       []int{1, 2},
 	}
-	body, err := msgpack.Marshal(page)
+	body, err := schema.MarshalMsgpackValue(page)
 	if err != nil {
 		t.Fatal(err)
 	}

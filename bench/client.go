@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/retry"
 	"github.com/lenta-dev/lenta/schema"
 )
 
@@ -81,7 +81,7 @@ func (c *Client) CloseIdle() { c.h.c.CloseIdleConnections() }
 
 // Publish posts events (at most schema.MaxBatch) as msgpack and expects 202.
 func (c *Client) Publish(ctx context.Context, evs []schema.Event) error {
-	body, err := msgpack.Marshal(evs)
+	body, err := schema.MarshalMsgpackValue(evs)
 	if err != nil {
 		return fmt.Errorf("encode events: %w", err)
 	}
@@ -93,28 +93,26 @@ func (c *Client) Publish(ctx context.Context, evs []schema.Event) error {
 	req.Header.Set("Authorization", "Bearer "+c.service)
 	req.Header.SetContentType("application/msgpack")
 	req.SetBody(body)
-	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return retry.Do(ctx, publishRetry, func() error {
 		err := c.h.c.DoDeadline(req, resp, deadline(ctx))
-		if err == nil && resp.StatusCode() == fasthttp.StatusAccepted {
+		switch {
+		case err != nil:
+			return fmt.Errorf("publish %d events: %w", len(evs), err)
+		case resp.StatusCode() == fasthttp.StatusAccepted:
 			return nil
-		}
-		// 503 (the bus is busy) is retried a few times; anything else fails.
-		if err == nil && resp.StatusCode() != fasthttp.StatusServiceUnavailable || attempt >= 20 {
-			if err != nil {
-				return fmt.Errorf("publish %d events: %w", len(evs), err)
-			}
+		case resp.StatusCode() == fasthttp.StatusServiceUnavailable: // the bus is busy
 			return fmt.Errorf("publish %d events: %d %s", len(evs), resp.StatusCode(), resp.Body())
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return retry.Permanent(fmt.Errorf("publish %d events: %d %s", len(evs), resp.StatusCode(), resp.Body()))
+	})
 }
+
+// publishRetry: a 503 (the bus is busy) or a network error is retried a
+// few times, 50 ms apart; anything else fails at once.
+var publishRetry = retry.Policy{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 21}
 
 // pageWire is the part of a feed page the bench looks at.
 type pageWire struct {
@@ -159,26 +157,25 @@ func (r *Reader) Load(ctx context.Context, user int64, cursor string, limit int)
 // skimPage reads a msgpack feed page's item count and next cursor,
 // skipping the items.
 func skimPage(user int64, body []byte) (items int, next string, err error) {
-	d := msgpack.GetDecoder()
-	defer msgpack.PutDecoder(d)
-	d.Reset(bytes.NewReader(body))
-	n, err := d.DecodeMapLen()
+	d := schema.AcquireMsgpackReader(bytes.NewReader(body))
+	defer schema.ReleaseMsgpackReader(d)
+	n, err := d.MapLen()
 	for ; err == nil && n > 0; n-- {
 		var key string
-		if key, err = d.DecodeString(); err != nil {
+		if key, err = d.String(); err != nil {
 			break
 		}
 		switch key {
 		case "items":
 			var k int
-			if k, err = d.DecodeArrayLen(); err != nil {
+			if k, err = d.ArrayLen(); err != nil {
 				break
 			}
 			for items = 0; items < k && err == nil; items++ {
 				err = d.Skip()
 			}
 		case "next_cursor":
-			next, err = d.DecodeString()
+			next, err = d.String()
 		default:
 			err = d.Skip()
 		}
@@ -213,7 +210,7 @@ func (r *Reader) PageAt(ctx context.Context, user int64, cursor string, limit in
 		return nil, "", fmt.Errorf("feed of %d: %d %s", user, code, body)
 	}
 	var p pageWire
-	if err := msgpack.Unmarshal(body, &p); err != nil {
+	if err := schema.UnmarshalMsgpackValue(body, &p); err != nil {
 		return nil, "", fmt.Errorf("decode feed of %d: %w", user, err)
 	}
 	ids = make([]string, len(p.Items))

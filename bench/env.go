@@ -13,6 +13,7 @@ import (
 
 	"github.com/lenta-dev/lenta/bench/report"
 	"github.com/lenta-dev/lenta/bench/workload"
+	"github.com/lenta-dev/lenta/feeddproc"
 	"github.com/lenta-dev/lenta/schema"
 )
 
@@ -78,7 +79,7 @@ type Env struct {
 	Graph *workload.Graph
 	Run   *report.Run
 
-	feedd     *Feedd
+	feedd     *feeddproc.Proc
 	client    *Client
 	data      string // data folder (embedded) of the shared feedd
 	starts    int
@@ -129,7 +130,7 @@ func (e *Env) feeddArgs(threshold int64) []string {
 
 // Feedd returns the shared feedd, starting it (and loading the graph
 // through the API the first time) when it is not running.
-func (e *Env) Feedd(ctx context.Context) (*Feedd, *Client, error) {
+func (e *Env) Feedd(ctx context.Context) (*feeddproc.Proc, *Client, error) {
 	if e.feedd != nil {
 		return e.feedd, e.client, nil
 	}
@@ -143,7 +144,7 @@ func (e *Env) Feedd(ctx context.Context) (*Feedd, *Client, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := NewClient(f.Base, e.Opts.Secret)
+	c, err := NewClient(f.Base(), e.Opts.Secret)
 	if err != nil {
 		_ = f.Stop()
 		return nil, nil, err

@@ -95,18 +95,8 @@ func runLarge(ctx context.Context, e *Env, s *report.Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := f.Stop(); err != nil {
-			e.logf("stop feedd: %v", err)
-		}
-		s.Add("feedd peak RSS", float64(f.PeakRSS())/(1<<20), "MiB")
-		if target.Real() {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			defer cancel()
-			_ = cassandrastore.DropKeyspace(dctx, cassandrastore.Config{Hosts: strings.Split(target.Cassandra, ","), Keyspace: target.Keyspace})
-		}
-	}()
-	c, err := NewClient(f.Base, e.Opts.Secret)
+	defer e.stopSecondFeedd(ctx, s, f, target, "feedd peak RSS")
+	c, err := NewClient(f.Base(), e.Opts.Secret)
 	if err != nil {
 		return err
 	}

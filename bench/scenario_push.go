@@ -2,31 +2,18 @@ package bench
 
 import (
 	"context"
-	"crypto/ecdh"
-	crand "crypto/rand"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/bench/report"
 	"github.com/lenta-dev/lenta/notify"
-	"github.com/lenta-dev/lenta/push/webpush"
 	"github.com/lenta-dev/lenta/schema"
-	cassandrastore "github.com/lenta-dev/lenta/store/cassandra"
 )
 
 var pushScenario = Scenario{
@@ -44,50 +31,6 @@ const (
 	// with as many goroutines.
 	pushWorkers = 32
 )
-
-// device is one fake browser: its ECDH key pair and auth secret.
-type device struct {
-	user   int64
-	p256dh string
-	auth   string
-}
-
-func newDevice(user int64) (device, error) {
-	k, err := ecdh.P256().GenerateKey(crand.Reader)
-	if err != nil {
-		return device{}, fmt.Errorf("device key: %w", err)
-	}
-	secret := make([]byte, 16)
-	if _, err := crand.Read(secret); err != nil {
-		return device{}, fmt.Errorf("auth secret: %w", err)
-	}
-	return device{user: user, p256dh: base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes()),
-		auth: base64.RawURLEncoding.EncodeToString(secret)}, nil
-}
-
-// subscribe posts d's PushSubscription.toJSON() as its user.
-func (c *Client) subscribe(ctx context.Context, token, endpoint string, d device) error {
-	body, err := json.Marshal(map[string]any{"endpoint": endpoint, "expirationTime": nil, "lang": "en",
-		"keys": map[string]string{"p256dh": d.p256dh, "auth": d.auth}})
-	if err != nil {
-		return fmt.Errorf("encode subscription: %w", err)
-	}
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(c.base + "/v1/push/subscriptions")
-	req.Header.SetMethod("POST")
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.SetContentType("application/json")
-	req.SetBody(body)
-	if err := c.h.c.DoDeadline(req, resp, deadline(ctx)); err != nil {
-		return fmt.Errorf("subscribe user %d: %w", d.user, err)
-	}
-	if resp.StatusCode() != fasthttp.StatusCreated {
-		return fmt.Errorf("subscribe user %d: %d %s", d.user, resp.StatusCode(), resp.Body())
-	}
-	return nil
-}
 
 // Push metric names.
 const (
@@ -124,18 +67,8 @@ func runPush(ctx context.Context, e *Env, s *report.Scenario) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := f.Stop(); err != nil {
-			e.logf("stop feedd: %v", err)
-		}
-		s.Add("push feedd peak RSS", float64(f.PeakRSS())/(1<<20), "MiB")
-		if target.Real() {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			defer cancel()
-			_ = cassandrastore.DropKeyspace(dctx, cassandrastore.Config{Hosts: strings.Split(target.Cassandra, ","), Keyspace: target.Keyspace})
-		}
-	}()
-	c, err := NewClient(f.Base, e.Opts.Secret)
+	defer e.stopSecondFeedd(ctx, s, f, target, "push feedd peak RSS")
+	c, err := NewClient(f.Base(), e.Opts.Secret)
 	if err != nil {
 		return err
 	}
@@ -256,41 +189,6 @@ func runPush(ctx context.Context, e *Env, s *report.Scenario) error {
 	return nil
 }
 
-// subscribeAll subscribes every device to endpoint <url>/p/<user>, 8 at
-// a time (bounded by the count and 2 minutes).
-func subscribeAll(ctx context.Context, c *Client, tk *auth.Tokens, url string, devs []device) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var next atomic.Int64
-	errs := make([]error, 8)
-	var wg sync.WaitGroup
-	for w := range errs {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(devs) || ctx.Err() != nil {
-					return
-				}
-				d := devs[i]
-				tok, err := tk.Issue(d.user, false, time.Hour)
-				if err == nil {
-					err = c.subscribe(ctx, tok, url+"/p/"+strconv.FormatInt(d.user, 10), d)
-				}
-				if err != nil {
-					errs[w] = err
-					cancel()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
 // waitPushes waits until n gift pushes arrived, or none for 20 s (or 10
 // minutes in all), and returns how many arrived and when the last did.
 func waitPushes(ctx context.Context, e *Env, rcv *pushReceiver, n int) (int, time.Time, error) {
@@ -348,139 +246,4 @@ func arrivalSeries(at []time.Time, start time.Time, interval time.Duration) (rep
 		}
 	}
 	return se, best
-}
-
-// classBurst gives Class to one photo of each of up to classOwners
-// subscribed users, classMarks marks each at once, and reports how many
-// pushes they made.
-func classBurst(ctx context.Context, e *Env, s *report.Scenario, c *Client, rcv *pushReceiver, devs []device, rng *rand.Rand) error {
-	users := e.Graph.Config.Users
-	owners := devs[:min(classOwners, len(devs))]
-	marks := min(classMarks, users-1)
-	prefix := e.Graph.Config.IDPrefix + "-push-"
-	now := time.Now().UnixMilli()
-	photos := make([]schema.Event, len(owners))
-	for i, d := range owners {
-		id := prefix + "p" + strconv.Itoa(i)
-		photos[i] = schema.Event{ID: id, Type: schema.Photo, Actor: d.user, Media: []string{"https://img.example/" + id + ".jpg"}, TS: now}
-	}
-	base, err := readCounters(ctx, c)
-	if err != nil {
-		return err
-	}
-	if _, err := e.publishTo(ctx, c, photos, "push: photos", nil); err != nil {
-		return err
-	}
-	if _, err := e.waitAppliedOn(ctx, c, base.Applied+float64(len(photos)), 2*time.Minute, "push: photos applied", int64(len(photos)), base.Applied); err != nil {
-		return err
-	}
-	var evs []schema.Event
-	rcv.mu.Lock()
-	for i, d := range owners {
-		rcv.class[notify.Topic(notify.KindClass, photos[i].ID)] = 0
-		k := 0
-		for _, a := range rng.Perm(users) {
-			actor := int64(a + 1)
-			if actor == d.user {
-				continue
-			}
-			evs = append(evs, schema.Event{ID: prefix + "c" + strconv.Itoa(i) + "-" + strconv.Itoa(k), Type: schema.Class,
-				Actor: actor, Target: d.user, Object: photos[i].ID, TS: time.Now().UnixMilli()})
-			if k++; k == marks {
-				break
-			}
-		}
-	}
-	rcv.mu.Unlock()
-	if _, err := e.publishTo(ctx, c, evs, "push: class burst", nil); err != nil {
-		return err
-	}
-	// Every burst pushes at least once, within 30 s; later pushes of the
-	// same burst (the next 2 s window) come within a few seconds more.
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		if _, b := rcv.classPushes(); b == len(owners) || wctx.Err() != nil {
-			break
-		}
-		select {
-		case <-wctx.Done():
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(6 * time.Second):
-	}
-	pushes, bursts := rcv.classPushes()
-	s.Add("class bursts (one photo each)", float64(len(owners)), "bursts")
-	s.Add("class marks per burst", float64(marks), "marks")
-	s.Add("class bursts pushed", float64(bursts), "bursts")
-	s.Add("class pushes", float64(pushes), "pushes")
-	if pushes > 0 {
-		s.Add("coalescing: class marks per push", float64(len(evs))/float64(pushes), "ratio")
-	}
-	return nil
-}
-
-// sendCeiling sends n pushes (at most for 10 s) with webpush's Transport
-// from pushWorkers goroutines to the receiver and returns pushes/s.
-func sendCeiling(ctx context.Context, rcv *pushReceiver, devs []device, n int) (float64, int64, error) {
-	keys, err := webpush.GenerateKeys()
-	if err != nil {
-		return 0, 0, err
-	}
-	tr, err := webpush.New(webpush.Config{Keys: keys, Subject: "mailto:bench@lenta.invalid",
-		Policy: webpush.Policy{AllowHTTP: true, AllowLoopback: true}, MaxConnsPerHost: pushWorkers})
-	if err != nil {
-		return 0, 0, err
-	}
-	defer tr.Close()
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg := &notify.Message{Payload: []byte(`{"title":"Lenta","body":"User 17 sent you a gift","url":"/#notifications","tag":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","id":"gift:x","type":"gift","ts":1790000000000}`),
-		TTL: 24 * time.Hour, Urgency: "normal", Topic: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
-	var next, done atomic.Int64
-	errs := make([]error, pushWorkers)
-	var wg sync.WaitGroup
-	base := rcv.ceiling.Load()
-	start := time.Now()
-	for w := range errs {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= int64(n) {
-					return
-				}
-				d := devs[int(i)%len(devs)]
-				sub := &notify.Subscription{User: d.user, Endpoint: rcv.URL + "/ceiling", P256dh: d.p256dh, Auth: d.auth}
-				out, err := tr.Send(ctx, sub, msg)
-				if err == nil && out.Status != http.StatusCreated {
-					err = fmt.Errorf("receiver answered %d", out.Status)
-				}
-				if err != nil {
-					if ctx.Err() == nil {
-						errs[w] = err
-						cancel()
-					}
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	el := time.Since(start).Seconds()
-	if err := errors.Join(errs...); err != nil {
-		return 0, 0, err
-	}
-	k := done.Load()
-	if got := rcv.ceiling.Load() - base; got < k {
-		return 0, 0, fmt.Errorf("receiver counted %d of %d ceiling pushes", got, k)
-	}
-	if k == 0 {
-		return 0, 0, errors.New("no ceiling push was sent")
-	}
-	return float64(k) / el, k, nil
 }

@@ -22,7 +22,7 @@ type letterRow struct {
 // feedctl runs feedctl against f and returns its output.
 func (f *feedd) feedctl(args ...string) string {
 	f.t.Helper()
-	cmd := exec.Command(feedctlBin, append(args, "--addr", f.base)...)
+	cmd := exec.Command(feedctlBin, append(args, "--addr", f.Base())...)
 	cmd.Env = append(os.Environ(), "FEED_AUTH_SECRET="+secret)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

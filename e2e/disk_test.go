@@ -78,7 +78,7 @@ func TestDiskFullWatermark(t *testing.T) {
 			}
 			refused++
 		default:
-			t.Fatalf("disk full: POST got %d %s, want 507\n%s", code, resp, f.log.String())
+			t.Fatalf("disk full: POST got %d %s, want 507\n%s", code, resp, f.Log())
 		}
 	}
 	// The "disk" part is probed once a second and is down at once.
@@ -90,9 +90,8 @@ func TestDiskFullWatermark(t *testing.T) {
 		t.Fatalf("feed read on a full disk: %d %s", code, body)
 	}
 	select {
-	case err := <-f.done:
-		f.done <- err
-		t.Fatalf("feedd exited on a full disk: %v\n%s", err, f.log.String())
+	case <-f.Done():
+		t.Fatalf("feedd exited on a full disk: %v\n%s", f.ExitErr(), f.Log())
 	default:
 	}
 
@@ -123,8 +122,8 @@ func TestDiskFullWatermark(t *testing.T) {
 		code, _ := f.do("GET", "/healthz", "", "", nil)
 		return code == http.StatusOK
 	}, "healthz 200 after space returned")
-	if !strings.Contains(f.log.String(), "fan-out paused") && !strings.Contains(f.log.String(), "disk below watermark") {
-		t.Fatalf("no log line about the full disk\n%s", f.log.String())
+	if !strings.Contains(f.Log(), "fan-out paused") && !strings.Contains(f.Log(), "disk below watermark") {
+		t.Fatalf("no log line about the full disk\n%s", f.Log())
 	}
 }
 
@@ -157,7 +156,7 @@ func fill(t *testing.T, path, mnt string, leave uint64) {
 // doHeader posts body and returns status, body and headers.
 func doHeader(t *testing.T, f *feedd, body []byte, tok string) (int, []byte, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest("POST", f.base+"/v1/events", strings.NewReader(string(body)))
+	req, err := http.NewRequest("POST", f.Base()+"/v1/events", strings.NewReader(string(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func doHeader(t *testing.T, f *feedd, body []byte, tok string) (int, []byte, htt
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST /v1/events: %v (feedd crashed?)\n%s", err, f.log.String())
+		t.Fatalf("POST /v1/events: %v (feedd crashed?)\n%s", err, f.Log())
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)

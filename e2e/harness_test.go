@@ -4,20 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/feeddproc"
 	"github.com/lenta-dev/lenta/metrics"
 )
 
@@ -25,103 +23,71 @@ const secret = "e2e-test-secret-0123456789abcdef"
 
 var feeddBin, feedctlBin string
 
-func TestMain(m *testing.M) {
+func TestMain(m *testing.M) { os.Exit(runTests(m)) }
+
+// runTests builds feedd and feedctl once for every test, and removes them
+// after.
+func runTests(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "lenta-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
-	feeddBin, feedctlBin = filepath.Join(dir, "feedd"), filepath.Join(dir, "feedctl")
-	build := exec.Command("go", "build", "-o", dir, "../cmd/feedd", "../cmd/feedctl")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	defer os.RemoveAll(dir)
+	repo, err := feeddproc.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	bins, err := feeddproc.BuildTagged(context.Background(), repo, dir, "invariants", "./cmd/feedd", "./cmd/feedctl")
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "build feedd and feedctl:", err)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	feeddBin, feedctlBin = bins[0], bins[1]
+	return m.Run()
 }
 
-// feedd is one running feedd process.
+// feedd is one running feedd process; its output is kept in memory (Log).
 type feedd struct {
+	*feeddproc.Proc
 	t    *testing.T
-	cmd  *exec.Cmd
-	base string
-	args []string
-	log  *bytes.Buffer
-	done chan error
+	args []string // as given to startFeedd (without --http)
 }
 
-func freePort(t *testing.T) string {
+// startFeedd runs feedd with args plus --http on a free port, waits (up
+// to 60s) until /healthz answers, and stops it when the test ends.
+func startFeedd(t *testing.T, args ...string) *feedd {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := feeddproc.Start(context.Background(), feeddproc.Config{Bin: feeddBin, Name: "feedd", Args: args,
+		Env: []string{"FEED_AUTH_SECRET=" + secret}, ReadyTimeout: 60 * time.Second, StopGrace: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	f := &feedd{Proc: p, t: t, args: args}
+	t.Cleanup(f.stop)
+	return f
 }
 
-// startFeedd runs feedd with args plus --http on a free port, and waits
-// until /healthz answers.
-func startFeedd(t *testing.T, args ...string) *feedd {
-	t.Helper()
-	addr := freePort(t)
-	full := append([]string{"--http", addr}, args...)
-	cmd := exec.Command(feeddBin, full...)
-	cmd.Env = append(os.Environ(), "FEED_AUTH_SECRET="+secret)
-	var logBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start feedd: %v", err)
-	}
-	f := &feedd{t: t, cmd: cmd, base: "http://" + addr, args: args, log: &logBuf, done: make(chan error, 1)}
-	go func() { f.done <- cmd.Wait() }()
-	t.Cleanup(func() { f.stop() })
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-f.done:
-			f.done <- err
-			t.Fatalf("feedd exited early: %v\n%s", err, logBuf.String())
-		default:
-		}
-		resp, err := http.Get(f.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return f
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("feedd did not become healthy\n%s", logBuf.String())
-	return nil
-}
-
-// stop sends SIGTERM and waits for a clean exit.
+// stop sends SIGTERM and waits (up to 30s) for a clean exit; an exit
+// before (a crash, or one the test caused) is for the test to judge.
 func (f *feedd) stop() {
-	if f.cmd.ProcessState != nil {
-		return
+	if err := f.Stop(); err != nil && !errors.Is(err, feeddproc.ErrExited) {
+		f.t.Errorf("%v\n%s", err, f.Log())
 	}
-	select {
-	case err := <-f.done:
-		f.done <- err
-		return
-	default:
+}
+
+// restart stops feedd cleanly and starts it again with the same flags, on
+// a fresh port, stopped in turn when the test ends.
+func (f *feedd) restart() *feedd {
+	f.t.Helper()
+	p, err := f.Restart(context.Background())
+	if err != nil {
+		f.t.Fatalf("%v\n%s", err, f.Log())
 	}
-	_ = f.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-f.done:
-		if err != nil {
-			f.t.Errorf("feedd exited with %v\n%s", err, f.log.String())
-		}
-		f.done <- err
-	case <-time.After(30 * time.Second):
-		_ = f.cmd.Process.Kill()
-		f.t.Errorf("feedd did not stop within 30s of SIGTERM\n%s", f.log.String())
-	}
+	g := &feedd{Proc: p, t: f.t, args: f.args}
+	f.t.Cleanup(g.stop)
+	return g
 }
 
 func token(t *testing.T, user int64, service bool) string {
@@ -140,7 +106,7 @@ func token(t *testing.T, user int64, service bool) string {
 // do sends a request and returns status and body.
 func (f *feedd) do(method, path, tok, contentType string, body []byte, hdr ...string) (int, []byte) {
 	f.t.Helper()
-	req, err := http.NewRequest(method, f.base+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, f.Base()+path, bytes.NewReader(body))
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -20,16 +20,16 @@ func TestFanoutFailureStopsFeedd(t *testing.T) {
 	f := startFeedd(t, "--data", t.TempDir(), "--test-fanout-fault", "1s")
 	var err error
 	select {
-	case err = <-f.done:
-		f.done <- err
+	case <-f.Done():
+		err = f.ExitErr()
 	case <-time.After(15 * time.Second):
-		t.Fatalf("feedd still running 15s after a permanent fan-out failure\n%s", f.log.String())
+		t.Fatalf("feedd still running 15s after a permanent fan-out failure\n%s", f.Log())
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Fatalf("exit: %v, want status 1\n%s", err, f.log.String())
+		t.Fatalf("exit: %v, want status 1\n%s", err, f.Log())
 	}
-	logs := f.log.String()
+	logs := f.Log()
 	if !strings.Contains(logs, "part=fanout") || !strings.Contains(logs, "test fault") {
 		t.Fatalf("log does not name the failing part and cause:\n%s", logs)
 	}
@@ -38,7 +38,7 @@ func TestFanoutFailureStopsFeedd(t *testing.T) {
 // healthz is one /healthz answer.
 func healthz(t *testing.T, f *feedd) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get(f.base + "/healthz")
+	resp, err := http.Get(f.Base() + "/healthz")
 	if err != nil {
 		t.Fatalf("GET /healthz: %v", err)
 	}

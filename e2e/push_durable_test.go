@@ -30,8 +30,8 @@ func pushRetryResumes(t *testing.T, args []string) {
 	if got[0].Payload["type"] != "gift" || !strings.Contains(got[0].Payload["body"].(string), "sent you a gift") {
 		t.Fatalf("delivered: %+v", got[0])
 	}
-	if !strings.Contains(f2.log.String(), "push: resuming retries") {
-		t.Errorf("the restarted feedd did not resume a stored retry:\n%s", grepLog(f2.log.String(), "push"))
+	if !strings.Contains(f2.Log(), "push: resuming retries") {
+		t.Errorf("the restarted feedd did not resume a stored retry:\n%s", grepLog(f2.Log(), "push"))
 	}
 }
 
@@ -48,7 +48,7 @@ func TestPushSharedByTwoProcesses(t *testing.T) {
 	for _, f := range []*feedd{p1, p2} {
 		t.Cleanup(func() {
 			if t.Failed() {
-				t.Log(grepLog(f.log.String(), "push"))
+				t.Log(grepLog(f.Log(), "push"))
 			}
 		})
 	}
@@ -95,7 +95,7 @@ func TestPushSharedByTwoProcesses(t *testing.T) {
 	}
 
 	// p1 dies without releasing its leases: p2 takes them after they expire.
-	_ = p1.cmd.Process.Kill()
+	_ = p1.Kill()
 	waitFor(t, 30*time.Second, func() bool { return held(p2) == 16 }, "p2 taking every shard")
 	gifts("b")
 	r.wait(2*users, 30*time.Second)

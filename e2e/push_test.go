@@ -272,7 +272,7 @@ func pushFeedd(t *testing.T, args []string) (*feedd, *receiver) {
 	f := startFeedd(t, append(append([]string(nil), args...), pushArgs...)...)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Log(grepLog(f.log.String(), "push"))
+			t.Log(grepLog(f.Log(), "push"))
 		}
 	})
 	r := newReceiver(t)

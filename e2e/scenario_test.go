@@ -237,8 +237,7 @@ func feedSemantics(t *testing.T, args []string) {
 
 	// Data survives a restart (embedded: the same folder; real backends:
 	// the same keyspace and topics).
-	f.stop()
-	f2 := startFeedd(t, f.args...)
+	f2 := f.restart()
 	if after := snapshotOf(f2, anna, boris, vera, gleb, dasha, club, star); after != before {
 		t.Fatalf("restart changed feeds:\nbefore:\n%s\nafter:\n%s", before, after)
 	}

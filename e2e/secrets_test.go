@@ -81,7 +81,7 @@ func secretsNeverLogged(t *testing.T, args []string) {
 		t.Error("the per-token limit never answered 429")
 	}
 	// Requests feedd cannot parse, with tokens in them.
-	host := strings.TrimPrefix(f.base, "http://")
+	host := strings.TrimPrefix(f.Base(), "http://")
 	for _, raw := range []string{
 		"GET /v1/feed HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + annaTok + "\r\nBroken " + svcTok + "\r\n\r\n",
 		"GET /v1/feed?t=" + annaTok + " HTTP/1.1 junk\r\nHost: x\r\n\r\n",
@@ -105,7 +105,7 @@ func secretsNeverLogged(t *testing.T, args []string) {
 	}
 
 	f.stop() // the log is complete (and no longer written) once feedd has exited
-	logs := f.log.String()
+	logs := f.Log()
 	if !strings.Contains(logs, `msg="http request"`) {
 		t.Fatalf("no debug request lines in the log:\n%s", logs)
 	}

@@ -5,19 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/feeddproc"
 	"github.com/lenta-dev/lenta/metrics"
 )
 
@@ -27,16 +24,11 @@ const secret = "faults-test-secret-0123456789abcdef"
 // a server that hangs shows as an error rather than stalling the test.
 var client = &http.Client{Timeout: 20 * time.Second}
 
-// proc is one feedd process.
+// proc is one feedd process of a deployment; its log is
+// .artifacts/faults/<case>/<name>.log.
 type proc struct {
-	t    *testing.T
+	*feeddproc.Proc
 	name string
-	args []string
-	base string
-	cmd  *exec.Cmd
-	logf *os.File
-	done chan struct{}
-	err  error // Wait's result, after done
 }
 
 // deployment is feedd on the suite's servers: one API process (ingest and
@@ -126,108 +118,36 @@ func (d *deployment) live() []*proc {
 	defer d.mu.Unlock()
 	var out []*proc
 	for _, w := range d.workers {
-		if !w.exited() {
+		if !w.Exited() {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
+// start runs one feedd with the deployment's flags and args, waits (up
+// to 3 minutes) until it is healthy, and fails the test if it is not.
 func (d *deployment) start(name string, args ...string) *proc {
 	d.t.Helper()
-	addr := freeAddr(d.t)
-	full := append(append([]string{"--http", addr}, d.common...), args...)
-	logf, err := os.OpenFile(filepath.Join(d.logDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	p, err := feeddproc.Start(context.Background(), feeddproc.Config{Bin: feeddBin, Name: name,
+		Args: append(append([]string(nil), d.common...), args...), Env: []string{"FEED_AUTH_SECRET=" + secret},
+		LogPath: filepath.Join(d.logDir, name+".log"), ReadyTimeout: 3 * time.Minute, StopGrace: 40 * time.Second})
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	fmt.Fprintf(logf, "----- %s feedd %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(full, " "))
-	cmd := exec.Command(feeddBin, full...)
-	cmd.Env = append(os.Environ(), "FEED_AUTH_SECRET="+secret)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		d.t.Fatalf("start %s: %v", name, err)
-	}
-	p := &proc{t: d.t, name: name, args: full, base: "http://" + addr, cmd: cmd, logf: logf, done: make(chan struct{})}
-	go func() { p.err = cmd.Wait(); logf.Close(); close(p.done) }()
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			d.t.Fatalf("%s exited during start: %v\n%s", name, p.err, p.logTail())
-		}
-		resp, err := client.Get(p.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	d.t.Fatalf("%s did not become healthy\n%s", name, p.logTail())
-	return nil
+	return &proc{Proc: p, name: name}
 }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// signal sends sig and waits up to limit for the exit; it returns how long
-// the exit took and the exit error (nil: status 0).
-func (p *proc) signal(sig syscall.Signal, limit time.Duration) (time.Duration, error) {
-	t0 := time.Now()
-	if err := p.cmd.Process.Signal(sig); err != nil && !p.exited() {
-		p.t.Fatalf("signal %s: %v", p.name, err)
-	}
-	select {
-	case <-p.done:
-		return time.Since(t0), p.err
-	case <-time.After(limit):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		return time.Since(t0), fmt.Errorf("%s did not exit within %v of %v", p.name, limit, sig)
-	}
-}
-
-// logTail is the end of the process's log file.
-func (p *proc) logTail() string {
-	b, _ := os.ReadFile(p.logf.Name())
-	if len(b) > 6000 {
-		b = b[len(b)-6000:]
-	}
-	return string(b)
-}
-
-// log is the process's whole log.
-func (p *proc) log() string {
-	b, _ := os.ReadFile(p.logf.Name())
-	return string(b)
-}
-
+// stopAll stops every process still running (SIGTERM, killed after 40s).
 func (d *deployment) stopAll() {
 	d.mu.Lock()
 	ps := append([]*proc{d.api}, d.workers...)
 	d.mu.Unlock()
 	for _, p := range ps {
-		if p != nil && !p.exited() {
-			_, _ = p.signal(syscall.SIGTERM, 40*time.Second)
+		if p != nil && !p.Exited() {
+			_ = p.Stop()
 		}
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // token is a bearer token for user (the service when service is set).
@@ -263,7 +183,7 @@ func request(ctx context.Context, method, url, tok, contentType string, body []b
 
 // metric reads one unlabelled sample from p's /metrics.
 func (p *proc) metric(ctx context.Context, name string) (float64, error) {
-	code, body, err := request(ctx, "GET", p.base+"/metrics", "", "", nil)
+	code, body, err := request(ctx, "GET", p.Base()+"/metrics", "", "", nil)
 	if err != nil {
 		return 0, err
 	}

@@ -4,6 +4,7 @@
 // or stopped with SIGTERM) while real feedd processes ingest, fan out and
 // serve, and ends every case with an exact comparison of each user's feed
 // against the state recomputed from the event log read back from Kafka.
+// feedd is built with -tags invariants (package invariants).
 //
 // It runs only when LENTA_FAULTS=1 (scripts/faults.sh, `make faults`), on
 // its own Kafka and Cassandra (own data folder and ports, started by

@@ -107,7 +107,7 @@ func (d *deployment) startReaders(n int, every time.Duration) *readers {
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			for ctx.Err() == nil {
 				u := rng.IntN(users) + 1
-				code, body, err := request(ctx, "GET", d.api.base+"/v1/feed?order=recent&limit=20", toks[u], "", nil)
+				code, body, err := request(ctx, "GET", d.api.Base()+"/v1/feed?order=recent&limit=20", toks[u], "", nil)
 				if ctx.Err() != nil {
 					return
 				}
@@ -176,7 +176,7 @@ func begin(t *testing.T, res *result, seed uint64, d *deployment, st *pubStats) 
 func finish(t *testing.T, res *result, d *deployment, w *workload, st *pubStats) {
 	t.Helper()
 	marksPhase(t, d, w, st)
-	res.Comparison = d.verify(w, d.api.base)
+	res.Comparison = d.verify(w, d.api.Base())
 }
 
 // readsAnswer reads random feeds from 2 readers for dur and fails t unless
@@ -250,12 +250,12 @@ func TestCassandraKilledMidFanout(t *testing.T) {
 	// the reader answers at once with a clear 503 (it has no other copy).
 	time.Sleep(8 * time.Second)
 	for _, w := range d.workers {
-		if w.exited() {
-			t.Fatalf("%s exited while Cassandra was down:\n%s", w.name, w.logTail())
+		if w.Exited() {
+			t.Fatalf("%s exited while Cassandra was down:\n%s", w.name, w.LogTail())
 		}
 	}
 	t0 := time.Now()
-	code, body, err := request(ctx, "GET", d.api.base+"/v1/feed?order=recent", d.token(7, false), "", nil)
+	code, body, err := request(ctx, "GET", d.api.Base()+"/v1/feed?order=recent", d.token(7, false), "", nil)
 	res.time("reader_answer_while_down", time.Since(t0))
 	res.Notes = append(res.Notes, fmt.Sprintf("reader during the outage: %d %s (err %v)", code, truncate(string(body), 100), err))
 	if err != nil || code != 503 {
@@ -321,8 +321,8 @@ func TestKafkaKilledMidRun(t *testing.T) {
 		t.Errorf("no publish failed: the kill did not land mid run")
 	}
 	for _, w := range d.workers {
-		if w.exited() {
-			t.Errorf("%s exited: %v\n%s", w.name, w.err, w.logTail())
+		if w.Exited() {
+			t.Errorf("%s exited: %v\n%s", w.name, w.ExitErr(), w.LogTail())
 		}
 	}
 	finish(t, res, d, w, &st)
@@ -345,13 +345,13 @@ func TestWorkerKilledAndStopped(t *testing.T) {
 	d.publish(ctx, itemsPhase(w), 500, 4, 0, &st)
 	d.waitApplied(start+1500, 5*time.Minute)
 	w1, w2 := d.workers[0], d.workers[1]
-	if _, err := w1.signal(syscall.SIGKILL, 10*time.Second); err == nil {
+	if _, err := w1.Signal(syscall.SIGKILL, 10*time.Second); err == nil {
 		t.Fatalf("%s exited with status 0 after SIGKILL", w1.name)
 	}
 	tKill := time.Now()
 	// No worker at all: the reader still answers from Cassandra, and no
 	// offset moves.
-	if _, err := w2.signal(syscall.SIGKILL, 10*time.Second); err == nil {
+	if _, err := w2.Signal(syscall.SIGKILL, 10*time.Second); err == nil {
 		t.Fatalf("%s exited with status 0 after SIGKILL", w2.name)
 	}
 	d.readsAnswer(t, res, "with_no_worker", 5*time.Second)
@@ -370,16 +370,16 @@ func TestWorkerKilledAndStopped(t *testing.T) {
 	if d.lag() == 0 {
 		t.Log("the backlog drained before SIGTERM; the drain is still measured")
 	}
-	took, err := w3.signal(syscall.SIGTERM, 30*time.Second)
+	took, err := w3.Signal(syscall.SIGTERM, 30*time.Second)
 	res.time("sigterm_to_exit", took)
 	if err != nil {
-		t.Errorf("%s after SIGTERM: %v\n%s", w3.name, err, w3.logTail())
+		t.Errorf("%s after SIGTERM: %v\n%s", w3.name, err, w3.LogTail())
 	}
 	if took > 15*time.Second {
 		t.Errorf("%s took %v to stop after SIGTERM; the bound is 15s", w3.name, took)
 	}
-	if !strings.Contains(w3.log(), "feedd stopped cleanly") {
-		t.Errorf("%s did not log a clean stop:\n%s", w3.name, w3.logTail())
+	if !strings.Contains(w3.Log(), "feedd stopped cleanly") {
+		t.Errorf("%s did not log a clean stop:\n%s", w3.name, w3.LogTail())
 	}
 	res.time("catch_up", d.drained(10*time.Minute))
 	res.time("kill_to_drained", time.Since(tKill))
@@ -546,7 +546,7 @@ func TestEmbeddedKilledMidFanout(t *testing.T) {
 	d.waitApplied(start+1500, 5*time.Minute)
 	lagAtKill := d.lag()
 	tKill := time.Now()
-	if _, err := d.api.signal(syscall.SIGKILL, 10*time.Second); err == nil {
+	if _, err := d.api.Signal(syscall.SIGKILL, 10*time.Second); err == nil {
 		t.Fatal("feedd exited with status 0 after SIGKILL")
 	}
 	res.Counts["lag_at_kill"] = int64(lagAtKill)

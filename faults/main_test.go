@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lenta-dev/lenta/feeddproc"
 )
 
 // The suite's own servers: a data folder and ports apart from the main
@@ -43,13 +46,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	feeddBin = filepath.Join(dir, "feedd")
-	build := exec.Command("go", "build", "-o", dir, "../cmd/feedd")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	bins, err := feeddproc.BuildTagged(context.Background(), root, dir, "invariants", "./cmd/feedd")
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "build feedd:", err)
 		os.Exit(1)
 	}
+	feeddBin = bins[0]
 	started := time.Now().Add(-time.Second)
 	code := m.Run()
 	printSummary(os.Stdout, started)
@@ -90,10 +92,20 @@ func services(nodes int, args ...string) (string, error) {
 		"CASSANDRA_STORAGE_PORT=17000",
 		"CASSANDRA_JMX_PORT=17199",
 	)
+	if nodes <= 0 {
+		nodes = clusterNodes()
+	}
 	if nodes > 0 {
 		cmd.Env = append(cmd.Env, "CASSANDRA_NODES="+strconv.Itoa(nodes))
-	} else if n := clusterNodes(); n > 0 {
-		cmd.Env = append(cmd.Env, "CASSANDRA_NODES="+strconv.Itoa(n))
+	}
+	if nodes <= 1 {
+		// The single node is the only replica: with the default periodic
+		// commitlog sync a SIGKILL may take writes it acknowledged in the
+		// last 10 s, which no retry can bring back, and the cases that
+		// kill it compare the final state exactly. Group sync puts every
+		// acknowledged write on disk. The 3-node ring keeps periodic sync:
+		// TestRingNodeLost shows such a loss healed by repair.
+		cmd.Env = append(cmd.Env, "CASSANDRA_COMMITLOG_SYNC=group")
 	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -172,7 +172,7 @@ func (d *deployment) postBatch(ctx context.Context, tok string, batch []ev, st *
 	backoff := 100 * time.Millisecond
 	t0 := time.Now()
 	for {
-		code, resp, err := request(ctx, "POST", d.api.base+"/v1/events", tok, "application/json", body)
+		code, resp, err := request(ctx, "POST", d.api.Base()+"/v1/events", tok, "application/json", body)
 		if err == nil && code == http.StatusAccepted {
 			st.batches.Add(1)
 			if w := time.Since(t0).Milliseconds(); w > st.maxWait.Load() {

@@ -26,6 +26,9 @@
 #                   internal topics replicated min(N,3) times, min.insync.replicas=2
 #   CASSANDRA_PORT=9042 CASSANDRA_STORAGE_PORT=7000 CASSANDRA_JMX_PORT=7199 (node i: +i-1)
 #   KAFKA_HEAP=512m CASSANDRA_HEAP=1G SERVICES_START_TIMEOUT=180 SERVICES_STOP_TIMEOUT=60
+#   CASSANDRA_COMMITLOG_SYNC=periodic   periodic (fsync every 10 s: a SIGKILLed node may lose
+#                   what it acknowledged since) or group (an acknowledged write is on disk;
+#                   fsync every 10 ms, writes wait for it); scripts/faults.sh's single node uses group
 #   SERVICES_CACHE=<repo>/.cache   MVN_ARGS="" (extra arguments for mvn)
 #   SERVICES_RUN=$SERVICES_CACHE/run   run data, pids and logs (a second, independent set of
 #                      servers needs its own SERVICES_RUN and ports: scripts/faults.sh does that)
@@ -378,6 +381,16 @@ cass_dirs() {
   for d in "$RUN"/cassandra-[0-9]*; do [[ -d $d ]] && echo "$d"; done | sort -t- -k2 -n
 }
 
+# commitlog_sync_yaml is the commitlog sync setting of cassandra.yaml
+# (CASSANDRA_COMMITLOG_SYNC).
+commitlog_sync_yaml() {
+  case ${CASSANDRA_COMMITLOG_SYNC:-periodic} in
+    periodic) printf 'commitlog_sync: periodic\ncommitlog_sync_period: 10000ms' ;;
+    group) printf 'commitlog_sync: group\ncommitlog_sync_group_window: 10ms' ;;
+    *) die "CASSANDRA_COMMITLOG_SYNC must be periodic or group, not ${CASSANDRA_COMMITLOG_SYNC}" ;;
+  esac
+}
+
 cass_config() {
   local i=$1 n=$2 dir=$3
   local ip; ip=$(cass_ip "$i")
@@ -408,8 +421,7 @@ saved_caches_directory: $dir/saved_caches
 hints_directory: $dir/hints
 cdc_raw_directory: $dir/cdc_raw
 
-commitlog_sync: periodic
-commitlog_sync_period: 10000ms
+$(commitlog_sync_yaml)
 commitlog_segment_size: 32MiB
 commitlog_total_space: 512MiB
 

@@ -64,6 +64,8 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 say "go test (embedded and real Kafka + Cassandra)"
 t0=$(date +%s)
 go test -count=1 -timeout 40m ./...
+# The embedded store again with its invariant checks on (docs/reliability.md).
+go test -count=1 -tags invariants ./invariants/ ./store/pebble/
 echo "suite ran in $(( $(date +%s) - t0 )) s"
 
 # The main suite's servers are done: free the two cores for what follows.

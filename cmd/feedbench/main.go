@@ -30,6 +30,7 @@ import (
 	"github.com/lenta-dev/lenta/bench"
 	"github.com/lenta-dev/lenta/bench/report"
 	"github.com/lenta-dev/lenta/bench/workload"
+	"github.com/lenta-dev/lenta/feeddproc"
 	cassandrastore "github.com/lenta-dev/lenta/store/cassandra"
 )
 
@@ -197,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func execute(ctx context.Context, c config, args []string, stdout, stderr io.Writer) error {
-	repo, err := bench.RepoRoot()
+	repo, err := feeddproc.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -224,9 +225,11 @@ func execute(ctx context.Context, c config, args []string, stdout, stderr io.Wri
 		if o.Log != nil {
 			fmt.Fprintln(o.Log, "building feedd")
 		}
-		if o.FeeddBin, err = bench.BuildFeedd(ctx, repo, o.WorkDir); err != nil {
+		bins, err := feeddproc.Build(ctx, repo, o.WorkDir, "./cmd/feedd")
+		if err != nil {
 			return err
 		}
+		o.FeeddBin = bins[0]
 	}
 	r := &report.Run{Started: time.Now(), Command: "feedbench " + strings.Join(args, " "), Target: o.Target.Name(),
 		Machine: report.Describe(ctx, repo)}
