@@ -72,22 +72,36 @@ func TestRelationsCacheExportsTheStats(t *testing.T) {
 	}
 }
 
-func TestCountsCacheExportsTheStats(t *testing.T) {
-	r := New()
-	r.CountsCache(func() ByteCacheStats {
-		return ByteCacheStats{Hits: 900, Misses: 100, Bytes: 4096, MaxBytes: 1 << 24, Entries: 50}
-	})
-	out := scrape(t, r)
-	for _, want := range []string{
-		`lenta_class_count_cache_requests_total{result="hit"} 900`,
-		`lenta_class_count_cache_requests_total{result="miss"} 100`,
-		`lenta_class_count_cache_bytes 4096`,
-		`lenta_class_count_cache_max_bytes 1.6777216e+07`,
-		`lenta_class_count_cache_objects 50`,
+// The byte-bounded caches registered through one collector each export
+// their stats under their own names.
+func TestByteCachesExportTheirStats(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		register func(*Registry, func() ByteCacheStats)
+		prefix   string
+		entries  string
+	}{
+		{"class counts", (*Registry).CountsCache, "lenta_class_count_cache", "objects"},
+		{"objects", (*Registry).ObjectCache, "lenta_object_cache", "objects"},
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("scrape lacks %q", want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			r := New()
+			tc.register(r, func() ByteCacheStats {
+				return ByteCacheStats{Hits: 900, Misses: 100, Bytes: 4096, MaxBytes: 1 << 24, Entries: 50}
+			})
+			out := scrape(t, r)
+			for _, want := range []string{
+				tc.prefix + `_requests_total{result="hit"} 900`,
+				tc.prefix + `_requests_total{result="miss"} 100`,
+				tc.prefix + `_bytes 4096`,
+				tc.prefix + `_max_bytes 1.6777216e+07`,
+				tc.prefix + "_" + tc.entries + ` 50`,
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("scrape lacks %q", want)
+				}
+			}
+		})
 	}
 }
 

@@ -42,6 +42,20 @@ func (r *Registry) CountsCache(stats func() ByteCacheStats) {
 		"Class counts", "Objects whose Class count the in-process cache holds.", stats))
 }
 
+// ObjectCache exports the embedded store's object cache, read from stats
+// at each scrape:
+//
+//	lenta_object_cache_requests_total{result="hit|miss"}
+//	lenta_object_cache_bytes, lenta_object_cache_max_bytes, lenta_object_cache_objects
+//
+// A hit spares a page's hydration one object's seek through the store.
+// Registering twice is a programming error (it panics).
+func (r *Registry) ObjectCache(stats func() ByteCacheStats) {
+	r.reg.MustRegister(newByteCacheCollector("object_cache", "objects", "--object-cache-bytes",
+		"Object reads of the embedded store, by whether the in-process cache held the object.",
+		"decoded objects", "Objects the in-process cache holds.", stats))
+}
+
 // byteCacheCollector exports one ByteCacheStats as
 // <ns>_<name>_requests_total{result}, _bytes, _max_bytes and _<entries>.
 type byteCacheCollector struct {

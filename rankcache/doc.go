@@ -4,7 +4,10 @@
 // by Order.Bytes, entries expire with their snapshot) and viewers'
 // relations (timeline.RelationsCache, weighted by CachedRelations.Bytes,
 // checked against the graph's version on every use), and verified bearer
-// tokens (auth.VerifiedCache, bounded by count, each until its Until).
+// tokens (auth.VerifiedCache, bounded by count, each until its Until),
+// and the embedded store's decoded objects (pebblestore.ObjectCache,
+// weighted by ObjectBytes; the store sets every entry under its own write
+// rules, so a hit is the object as stored).
 //
 // It is the only package importing otter. It must never hold the only
 // copy of anything a client depends on: ranking stores every order a

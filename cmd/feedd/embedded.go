@@ -10,6 +10,7 @@ import (
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/rankcache"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -32,11 +33,23 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	st, err := pebblestore.Open(filepath.Join(o.data, "store"), pebblestore.Options{
+	var objCache *rankcache.Objects
+	sopts := pebblestore.Options{
 		CacheSize: int64(o.storeCache),
 		Logf:      func(format string, args ...any) { log.Error(fmt.Sprintf(format, args...), "component", "pebble") },
-	})
+	}
+	if o.objectCache != 0 {
+		c, err := rankcache.NewObjects(int64(o.objectCache))
+		if err != nil {
+			return nil, err
+		}
+		objCache, sopts.ObjectCache = c, c
+	}
+	st, err := pebblestore.Open(filepath.Join(o.data, "store"), sopts)
 	if err != nil {
+		if objCache != nil {
+			objCache.Close()
+		}
 		return nil, err
 	}
 	parts := o.partitions
@@ -60,8 +73,15 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 			}, o.batchMax)
 		},
 		health: func(context.Context) error { return nil },
-		close:  st.Close,
-		pebble: st,
+		close: func() error {
+			err := st.Close()
+			if objCache != nil {
+				objCache.Close()
+			}
+			return err
+		},
+		pebble:   st,
+		objCache: objCache,
 	}
 	b.setLag(func() float64 { return float64(evlog.Lag()) })
 	guardDisk(b, o.data, o.minFreeDisk, log)

@@ -61,6 +61,7 @@ type options struct {
 	purge          purgeOptions
 	rankCache      rankCacheOptions
 	storeCache     byteSize
+	objectCache    byteSize
 }
 
 func parseFlags(args []string) (options, error) {
@@ -95,6 +96,8 @@ func parseFlags(args []string) (options, error) {
 	addRankCacheFlags(fs, &o.rankCache)
 	o.storeCache = pebblestore.DefaultCacheSize
 	fs.Var(&o.storeCache, "store-cache", "embedded store: Pebble's block cache (feed reads are point lookups all over the store; what it misses costs a pread)")
+	o.objectCache = rankcache.DefaultObjectsBytes
+	fs.Var(&o.objectCache, "object-cache-bytes", "embedded store: memory for decoded objects (a few hundred bytes each), so a page's items are read without a seek through the store; exact, since this process writes every object (0: off)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -124,6 +127,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.storeCache < 8<<20 {
 		return o, errors.New("--store-cache must be at least 8MiB")
+	}
+	if o.objectCache != 0 && o.objectCache < rankcache.MinBytes {
+		return o, errors.New("--object-cache-bytes must be 0 (off) or at least 1MiB")
 	}
 	return o, nil
 }
@@ -198,6 +204,7 @@ type backend struct {
 	close       func() error
 	lag         atomic.Pointer[func() float64]
 	pebble      *pebblestore.Store // the embedded store (nil on Cassandra), for its purger
+	objCache    *rankcache.Objects // the embedded store's object cache (nil: off or Cassandra)
 	// overlap is how many independent store calls the fan-out may wait
 	// for at once (fanout.Config.Overlap): worth it where a call is a
 	// network round trip.
@@ -265,6 +272,14 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		reg.BlockCache(func() metrics.BlockCacheStats {
 			s := b.pebble.CacheStats()
 			return metrics.BlockCacheStats{Hits: s.Hits, Misses: s.Misses, Bytes: s.Bytes, MaxBytes: s.Max}
+		})
+		reg.ObjectCache(func() metrics.ByteCacheStats {
+			s := b.pebble.ObjectCacheStats()
+			out := metrics.ByteCacheStats{Hits: s.Hits, Misses: s.Misses, MaxBytes: uint64(o.objectCache)}
+			if b.objCache != nil {
+				out.Bytes, out.Entries = b.objCache.Bytes(), b.objCache.Len()
+			}
+			return out
 		})
 	}
 	ranker, err := loadRanker(o.rankingConfig)

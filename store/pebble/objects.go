@@ -62,17 +62,31 @@ func (o *ObjectStore) Put(ctx context.Context, obj objects.Object) (objects.Obje
 	if err != nil || found {
 		return cur, err
 	}
-	return obj, o.save(key, &obj)
+	if err := o.save(key, &obj); err != nil {
+		return obj, err
+	}
+	o.wrote(&obj)
+	return obj, nil
 }
 
 // Get returns the objects with these ids, in order; a missing one is the
-// zero Object with only ID set. The values are gathered in one arena and
-// the objects' strings (and media lists) are cut from one string made of
-// it, so a batch costs a few allocations, not several per object.
+// zero Object with only ID set. With an ObjectCache (Options.ObjectCache)
+// it answers from memory what it can; callers must not modify the Media
+// of what it returns (a cached object shares them).
 func (o *ObjectStore) Get(ctx context.Context, ids []string) ([]objects.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if o.s.objCache != nil {
+		return o.getCached(ctx, ids)
+	}
+	return o.getStored(ctx, ids)
+}
+
+// getStored reads objects from Pebble. The values are gathered in one
+// arena and the objects' strings (and media lists) are cut from one string
+// made of it, so a batch costs a few allocations, not several per object.
+func (o *ObjectStore) getStored(ctx context.Context, ids []string) ([]objects.Object, error) {
 	out := make([]objects.Object, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -164,7 +178,11 @@ func (o *ObjectStore) change(ctx context.Context, id string, author int64, at sc
 	if !changed && found {
 		return obj, nil
 	}
-	return obj, o.save(key, &obj)
+	if err := o.save(key, &obj); err != nil {
+		return obj, err
+	}
+	o.wrote(&obj)
+	return obj, nil
 }
 
 // SetMark applies a class or unclass unless the stored mark's stamp is

@@ -30,6 +30,9 @@ type Options struct {
 	// LockStripes is the number of mutexes that serialise read-modify-write
 	// of one edge, object or class marker; 0 means 1024.
 	LockStripes int
+	// ObjectCache, if set, keeps decoded objects in memory for
+	// Objects().Get, exact under every write (see objectCaching).
+	ObjectCache ObjectCache
 	// Logf receives Pebble's error messages and the event log's failed
 	// batches (Log.Run retries them); nil means the standard logger.
 	// Pebble's informational messages are dropped.
@@ -71,6 +74,8 @@ type Store struct {
 
 	logMu sync.Mutex
 	log   *Log
+
+	objCache *objectCaching // nil: Options.ObjectCache unset
 
 	graph     GraphStore
 	objects   ObjectStore
@@ -141,6 +146,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.wo = pebble.Sync
 	}
 	s.locks = newStripes(opts.LockStripes)
+	s.objCache = newObjectCaching(opts.ObjectCache, len(s.locks))
 	s.homeLocks = make(rwStripes, opts.LockStripes)
 	s.graph.s, s.objects.s, s.timelines.s, s.ledger.s, s.dead.s = s, s, s, s, s
 	// Dead letter keys are (ts, seq); a clock-based seq base keeps them unique
