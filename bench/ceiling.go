@@ -198,9 +198,9 @@ type readStores struct {
 
 // readStore opens the target's store for in-process reads (embedded: the
 // shared feedd's data folder, so feedd must be stopped) and returns the
-// readers feedd would serve with (a relations cache, a Class-count cache
-// and, for the ranked one, an order cache of feedd's default sizes) and a
-// closer.
+// readers feedd would serve with (a relations cache, a Class-count cache,
+// on the embedded store an object cache and, for the ranked one, an order
+// cache, all of feedd's default sizes) and a closer.
 func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
 	rels, err := rankcache.NewRelations(rankcache.DefaultRelationsBytes)
 	if err != nil {
@@ -228,13 +228,19 @@ func (e *Env) readStore(ctx context.Context) (readStores, func(), error) {
 		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
 		rks, closeSt = st.Ranking(), func() { st.Close(); closeCaches() }
 	} else {
-		st, err := pebblestore.Open(filepath.Join(e.data, "store"), pebblestore.Options{})
+		objs, err := rankcache.NewObjects(rankcache.DefaultObjectsBytes)
 		if err != nil {
 			closeCaches()
 			return readStores{}, nil, err
 		}
+		st, err := pebblestore.Open(filepath.Join(e.data, "store"), pebblestore.Options{ObjectCache: objs})
+		if err != nil {
+			objs.Close()
+			closeCaches()
+			return readStores{}, nil, err
+		}
 		tl = timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
-		rks, closeSt = st.Ranking(), func() { st.Close(); closeCaches() }
+		rks, closeSt = st.Ranking(), func() { st.Close(); objs.Close(); closeCaches() }
 	}
 	rk, err := ranking.NewRanker(ranking.Defaults())
 	if err != nil {
