@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/lenta-dev/lenta/people"
 )
@@ -16,6 +17,44 @@ import (
 // profile event applied for its user (people.Next, under the row's lock
 // stripe); no row means no profile.
 const tProfile byte = 0xA0
+
+// profilesState is the store's may-exist shortcut for profiles: most
+// networks (and every feed before the first profile event) have none, and
+// a page's lookup then costs no iterator. 0: not known yet; 1: the table
+// was empty when last looked at and nothing was written since; 2: a
+// profile exists. SetProfile sets 2 after its write; a reader that found
+// the table empty sets 1 only if nothing set 2 meanwhile (CompareAndSwap
+// from 0), so a lookup never misses a written profile.
+type profilesState struct{ v atomic.Int32 }
+
+const (
+	profilesUnknown int32 = iota
+	profilesNone
+	profilesSome
+)
+
+// mayExist reports whether any profile may be stored.
+func (ps *ProfileStore) mayExist() (bool, error) {
+	st := &ps.s.profiles.v
+	switch st.Load() {
+	case profilesNone:
+		return false, nil
+	case profilesSome:
+		return true, nil
+	}
+	found, err := ps.s.anyKey([]byte{tProfile}, []byte{tProfile + 1})
+	if err != nil {
+		return true, err
+	}
+	if found {
+		st.Store(profilesSome)
+		return true, nil
+	}
+	if st.CompareAndSwap(profilesUnknown, profilesNone) {
+		return false, nil
+	}
+	return st.Load() == profilesSome, nil
+}
 
 func profileKey(b []byte, user int64) []byte {
 	b = append(b, tProfile)
@@ -91,6 +130,7 @@ func (ps *ProfileStore) SetProfile(ctx context.Context, p people.Profile) (peopl
 	if err := ps.s.db.Set(key, appendProfileVal(nil, &next), ps.s.wo); err != nil {
 		return cur, fmt.Errorf("pebblestore: set profile of %d: %w", p.User, err)
 	}
+	ps.s.profiles.v.Store(profilesSome)
 	return next, nil
 }
 
@@ -101,8 +141,14 @@ func (ps *ProfileStore) Profiles(ctx context.Context, users []int64) ([]people.P
 		return nil, err
 	}
 	out := make([]people.Profile, len(users))
+	for i, u := range users {
+		out[i].User = u
+	}
 	if len(users) == 0 {
 		return out, nil
+	}
+	if some, err := ps.mayExist(); err != nil || !some {
+		return out, err
 	}
 	kb, arena := ps.s.getBuf(), ps.s.getBuf()
 	defer ps.s.putBuf(kb)
@@ -127,7 +173,6 @@ func (ps *ProfileStore) Profiles(ctx context.Context, users []int64) ([]people.P
 	}
 	str := string(ab)
 	for i, u := range users {
-		out[i].User = u
 		sp := spans[i]
 		if sp[1] == 0 {
 			continue

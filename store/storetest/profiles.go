@@ -56,6 +56,11 @@ func profMissing(t *testing.T, s people.Store) {
 func profRoundTrip(t *testing.T, s people.Store) {
 	p := people.Profile{User: 7, Name: "Анна «Ок» 👩‍👩‍👧", Avatar: "https://cdn.example.org/a/7.jpg?s=64",
 		Lang: "ru-RU", Stamp: st(100, "e1")}
+	// Read before any profile exists, then write: the read after must
+	// see it (a store's may-exist shortcut must not remember "none").
+	if ps := readProfiles(t, s, 7); ps[0].Exists() {
+		t.Fatalf("before any write: %+v", ps[0])
+	}
 	got, err := s.SetProfile(t.Context(), p)
 	must(t, err)
 	if got != p {
