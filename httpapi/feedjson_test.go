@@ -87,7 +87,7 @@ func FuzzJSONFeed(f *testing.F) {
 			Audience: typ, Text: text, Media: []string{media}, Until: n, Live: n%2 == 0, ClassCount: n,
 			Actors: []int64{n, -n}, ActorCount: int(n % 1000), ObjectType: media,
 			Explain: &timeline.Explain{Score: x, TypeWeight: -x, LiveBoost: finite(x * 1e20), Affinity: x / 1e20, Diversity: 1},
-			People: []people.Person{{ID: n, Name: text, Avatar: media}, {ID: -n, Name: id}}}
+			People:  []people.Person{{ID: n, Name: text, Avatar: media}, {ID: -n, Name: id}}}
 		p := feedBody{Items: []timeline.Item{it, {}}, NextCursor: cursor}
 		sameJSON(t, (*jsonFeed)(&p).AppendJSON(nil), reflectJSON(t, &p))
 	})
