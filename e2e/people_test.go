@@ -101,6 +101,24 @@ func peopleNames(t *testing.T, args []string) {
 			checkNamed(t, "after the rename: "+it.EventID, it.People, borya)
 		}
 	}
+	// The ranked feed (the default order) names the same way.
+	code, body := f.do("GET", "/v1/feed?limit=100", token(t, anna, false), "", nil)
+	var ranked struct {
+		Items []namedItem `json:"items"`
+	}
+	if code != 200 || json.Unmarshal(body, &ranked) != nil {
+		t.Fatalf("ranked feed: %d %s", code, body)
+	}
+	rankedSeen := 0
+	for _, it := range ranked.Items {
+		if it.EventID == "pp-p1" || it.EventID == "pp-c1" {
+			rankedSeen++
+			checkNamed(t, "ranked, after the rename: "+it.EventID, it.People, borya)
+		}
+	}
+	if rankedSeen != 2 {
+		t.Errorf("the ranked feed shows %d of Boris's post and its Class: %s", rankedSeen, body)
+	}
 	seen := false
 	for _, n := range f.namedNotifications(anna) {
 		if n.Type == "class" {
