@@ -200,3 +200,31 @@ func (f *feedd) namedNotifications(user int64) []namedNotification {
 	}
 	return p.Items
 }
+
+func TestPushNames(t *testing.T) { eachBackend(t, pushNames) }
+
+// pushNames: a push names its actor by their profile and speaks the
+// recipient's profile language, over the browser's; a rename reaches
+// the next push.
+func pushNames(t *testing.T, args []string) {
+	f, r := pushFeedd(t, args)
+	now := time.Now().UnixMilli()
+	f.publish(ev{"id": "pn-pr1", "type": "profile", "actor": 1, "name": "Anna", "lang": "ru", "ts": now - 6000},
+		ev{"id": "pn-pr2", "type": "profile", "actor": 2, "name": "Boris", "ts": now - 6000})
+	f.publish(ev{"id": "pn-f1", "type": "friend", "actor": 1, "target": 2, "ts": now - 5000},
+		ev{"id": "pn-p1", "type": "photo", "actor": 1, "media": []string{"m1"}, "ts": now - 4000})
+	f.settle(4)
+	if code, body := f.subscribe(1, r.subscription("en-US")); code != 201 {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+	f.publish(ev{"id": "pn-g1", "type": "gift", "actor": 2, "target": 1, "ts": time.Now().UnixMilli()})
+	if m := r.wait(1, 15*time.Second)[0]; m.Payload["body"] != "Boris дарит вам подарок" {
+		t.Errorf("gift push: %v, want Boris's name in Anna's profile language", m.Payload)
+	}
+	f.publish(ev{"id": "pn-pr3", "type": "profile", "actor": 2, "name": "Борис Петров", "ts": time.Now().UnixMilli()})
+	f.settle(6)
+	f.publish(ev{"id": "pn-g2", "type": "gift", "actor": 2, "target": 1, "ts": time.Now().UnixMilli()})
+	if m := r.wait(2, 15*time.Second)[1]; m.Payload["body"] != "Борис Петров дарит вам подарок" {
+		t.Errorf("gift push after the rename: %v", m.Payload)
+	}
+}
