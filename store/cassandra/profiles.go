@@ -12,9 +12,10 @@ import (
 
 // Profile statements (schema/cql/009_profiles.cql).
 const (
-	selectProfile = `SELECT name, avatar, lang, stamp_ts, stamp_id FROM profiles WHERE uid = ?`
-	insertProfile = `INSERT INTO profiles (uid, name, avatar, lang, stamp_ts, stamp_id) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`
-	updateProfile = `UPDATE profiles SET name = ?, avatar = ?, lang = ?, stamp_ts = ?, stamp_id = ? WHERE uid = ? IF stamp_ts = ? AND stamp_id = ?`
+	selectProfile  = `SELECT name, avatar, lang, stamp_ts, stamp_id FROM profiles WHERE uid = ?`
+	selectProfiles = `SELECT uid, name, avatar, lang, stamp_ts, stamp_id FROM profiles WHERE uid IN ?`
+	insertProfile  = `INSERT INTO profiles (uid, name, avatar, lang, stamp_ts, stamp_id) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`
+	updateProfile  = `UPDATE profiles SET name = ?, avatar = ?, lang = ?, stamp_ts = ?, stamp_id = ? WHERE uid = ? IF stamp_ts = ? AND stamp_id = ?`
 )
 
 // ProfileStore implements people.Store.
@@ -82,17 +83,36 @@ func (ps *ProfileStore) SetProfile(ctx context.Context, p people.Profile) (peopl
 	return out, err
 }
 
-// Profiles reads the users' profiles with concurrent token-aware point
-// reads (at most MaxInFlight at once), in order.
+// profilesPerQuery bounds the ids of one IN query: a page names ~40
+// people, so it is one query; a longer list is split.
+const profilesPerQuery = 100
+
+// Profiles reads the users' profiles with one IN query per
+// profilesPerQuery ids (one round trip for a page, where a point read per
+// user would be ~40, most finding nothing while few users have profiles;
+// the coordinator reads the partitions), the queries concurrent (at most
+// MaxInFlight), in order.
 func (ps *ProfileStore) Profiles(ctx context.Context, users []int64) ([]people.Profile, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]people.Profile, len(users))
-	err := ps.s.each(ctx, len(users), func(i int) error {
-		p, _, err := ps.loadProfile(ctx, users[i], ps.s.cons)
-		out[i] = p
-		return err
+	for i, u := range users {
+		out[i].User = u
+	}
+	chunks := (len(users) + profilesPerQuery - 1) / profilesPerQuery
+	err := ps.s.each(ctx, chunks, func(c int) error {
+		ids := users[c*profilesPerQuery : min((c+1)*profilesPerQuery, len(users))]
+		iter := ps.s.sess.Query(selectProfiles, ids).Idempotent(true).IterContext(ctx)
+		var p people.Profile
+		for iter.Scan(&p.User, &p.Name, &p.Avatar, &p.Lang, &p.Stamp.TS, &p.Stamp.ID) {
+			for j, u := range ids { // a repeated id gets the row at each place
+				if u == p.User {
+					out[c*profilesPerQuery+j] = p
+				}
+			}
+		}
+		return wrap("read profiles", iter.Close())
 	})
 	if err != nil {
 		return nil, err
