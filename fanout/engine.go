@@ -31,6 +31,9 @@ type Config struct {
 	Now func() time.Time
 	// Hooks are told about every event that took effect, in order.
 	Hooks []Hook
+	// Profiles keeps the profile events' profiles; nil refuses them to
+	// the dead letters (nothing here to keep them in).
+	Profiles Profiles
 	// Overlap is how many independent store calls of one event (an
 	// item's audience size and friends; a flush's trims) the engine runs
 	// at once. 0 or 1: one after another, right for an in-process store,
@@ -311,6 +314,8 @@ func (e *Engine) dispatch(ctx context.Context, b *batch, ev *schema.Event) error
 		return e.block(ctx, b, ev, ev.Type == schema.Block)
 	case schema.GroupAdd, schema.GroupRemove:
 		return e.group(ctx, b, ev, ev.Type == schema.GroupAdd)
+	case schema.Profile:
+		return e.profile(ctx, b, ev)
 	}
 	return rejectAs(ErrUnknownType, "unknown type %q", ev.Type)
 }

@@ -20,8 +20,12 @@
 //     it, JSON otherwise. Every error body is {"error", "code"[, "index"]}.
 //   - POST /v1/events publishes all events of a request or none: every event
 //     is normalized and checked (contract, actor = token user unless the
-//     token has the service scope, no repeated id) before the Publisher sees
-//     any of them. 202 means the Publisher made them durable.
+//     token has the service scope, a profile only from a service token, no
+//     repeated id) before the Publisher sees any of them. 202 means the
+//     Publisher made them durable.
+//   - Feed pages and notifications name their people (Config.People:
+//     timeline.NamePeople, notify.NamePeople) after they are read and
+//     before they are encoded, one profile read per page.
 //   - GET /v1/feed reads the token user's feed. A service token may add
 //     user=ID to read another user's feed (for server-side renderers and
 //     tests); a user token may only name itself.

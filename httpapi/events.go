@@ -61,6 +61,11 @@ func (s *Server) postEvents(ctx *fasthttp.RequestCtx, f format) {
 			s.fail(ctx, f, fasthttp.StatusBadRequest, codeInvalidEvent, fmt.Sprintf("event %d: %v", i, err), i)
 			return
 		}
+		if ev.Type == schema.Profile && !p.Service {
+			s.fail(ctx, f, fasthttp.StatusForbidden, codeForbidden,
+				fmt.Sprintf("event %d: only a service token may publish a profile", i), i)
+			return
+		}
 		if ev.Actor != p.User && !p.Service {
 			s.fail(ctx, f, fasthttp.StatusForbidden, codeForbidden,
 				fmt.Sprintf("event %d: publishing as user %d is not allowed for user %d", i, ev.Actor, p.User), i)

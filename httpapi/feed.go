@@ -75,6 +75,9 @@ func (s *Server) getFeed(ctx *fasthttp.RequestCtx, f format) {
 		after = pos
 	}
 	page, err := s.cfg.Feed.Page(s.base, viewer, after, limit)
+	if err == nil {
+		err = timeline.NamePeople(s.base, s.cfg.People, page.Items)
+	}
 	if err != nil {
 		if s.unavailable(err) {
 			s.log.Warn("http: feed unavailable", slog.Any("err", err))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -114,7 +115,32 @@ func appendItemJSON(dst []byte, it *timeline.Item) []byte {
 		dst = appendJSONFloat(dst, x.Diversity)
 		dst = append(dst, '}')
 	}
+	if len(it.People) > 0 {
+		dst = appendPeopleJSON(append(dst, `,"people":`...), it.People)
+	}
 	return append(dst, '}')
+}
+
+// appendPeopleJSON appends the people an item names (people.Person's
+// json tags).
+func appendPeopleJSON(dst []byte, ps []people.Person) []byte {
+	dst = append(dst, '[')
+	for i := range ps {
+		p := &ps[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"id":`...)
+		dst = strconv.AppendInt(dst, p.ID, 10)
+		dst = append(dst, `,"name":`...)
+		dst = appendJSONString(dst, p.Name)
+		if p.Avatar != "" {
+			dst = append(dst, `,"avatar":`...)
+			dst = appendJSONString(dst, p.Avatar)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }
 
 // appendJSONString quotes s; invalid UTF-8 (which ingestion refuses, so

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -45,7 +46,8 @@ func TestJSONFeedMatchesReflection(t *testing.T) {
 	odd := timeline.Item{EventID: `q"uo\te`, Type: "post", Actor: math.MinInt64, Object: "<&>", TS: math.MaxInt64,
 		Text: "ctl \x00\x01\x1f\b\f\n\r\t end, Кириллица 🙂", Media: []string{"a", ""}, Owner: -7,
 		Explain: &timeline.Explain{Score: 1e-7, TypeWeight: 1e21, LiveBoost: 123456789.125, Affinity: 0,
-			Freshness: 0.000001, Engagement: -2.5e-10, Diversity: 1}}
+			Freshness: 0.000001, Engagement: -2.5e-10, Diversity: 1},
+		People: []people.Person{{ID: 1, Name: `Anna "<b>" \ 🙂`}, {ID: -2, Name: "", Avatar: "https://x.example/a?b=1&c=<"}}}
 	pages := []feedBody{
 		{Items: []timeline.Item{}},
 		{Items: []timeline.Item{full, {}, {EventID: "e", Type: "post", Actor: -1, TS: 1 << 40, Media: []string{}}}, NextCursor: "abc"},
@@ -84,7 +86,8 @@ func FuzzJSONFeed(f *testing.F) {
 		it := timeline.Item{EventID: id, Type: typ, Actor: n, Object: strings.ToUpper(id), TS: -n, Owner: n / 3,
 			Audience: typ, Text: text, Media: []string{media}, Until: n, Live: n%2 == 0, ClassCount: n,
 			Actors: []int64{n, -n}, ActorCount: int(n % 1000), ObjectType: media,
-			Explain: &timeline.Explain{Score: x, TypeWeight: -x, LiveBoost: finite(x * 1e20), Affinity: x / 1e20, Diversity: 1}}
+			Explain: &timeline.Explain{Score: x, TypeWeight: -x, LiveBoost: finite(x * 1e20), Affinity: x / 1e20, Diversity: 1},
+			People:  []people.Person{{ID: n, Name: text, Avatar: media}, {ID: -n, Name: id}}}
 		p := feedBody{Items: []timeline.Item{it, {}}, NextCursor: cursor}
 		sameJSON(t, (*jsonFeed)(&p).AppendJSON(nil), reflectJSON(t, &p))
 	})

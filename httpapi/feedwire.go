@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -29,7 +30,8 @@ func (b *msgpackFeed) StreamMsgpack(w *schema.MsgpackWriter) {
 func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	n := 6 // event_id, type, actor, object, ts, class_count are always written
 	for _, present := range [...]bool{it.Owner != 0, it.Audience != "", it.Text != "", len(it.Media) > 0,
-		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil} {
+		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil,
+		len(it.People) > 0} {
 		if present {
 			n++
 		}
@@ -99,6 +101,32 @@ func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 			{"freshness", x.Freshness}, {"engagement", x.Engagement}, {"diversity", x.Diversity}} {
 			w.String(kv.k)
 			w.Float64(kv.v)
+		}
+	}
+	if len(it.People) > 0 {
+		w.String("people")
+		streamPeople(w, it.People)
+	}
+}
+
+// streamPeople writes the people an item names (people.Person's msgpack
+// tags).
+func streamPeople(w *schema.MsgpackWriter, ps []people.Person) {
+	w.ArrayLen(len(ps))
+	for i := range ps {
+		p := &ps[i]
+		n := 2
+		if p.Avatar != "" {
+			n++
+		}
+		w.MapLen(n)
+		w.String("id")
+		w.Int(p.ID)
+		w.String("name")
+		w.String(p.Name)
+		if p.Avatar != "" {
+			w.String("avatar")
+			w.String(p.Avatar)
 		}
 	}
 }

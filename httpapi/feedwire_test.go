@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -38,6 +39,8 @@ func fillAll(t *testing.T, v reflect.Value) {
 					s.Index(j).SetString("m")
 				case reflect.Int64:
 					s.Index(j).SetInt(int64(300 + j))
+				case reflect.Struct:
+					fillAll(t, s.Index(j))
 				default:
 					t.Fatalf("fillAll: unhandled slice of %s", s.Index(j).Kind())
 				}
@@ -56,6 +59,8 @@ func TestMsgpackFeedMatchesReflection(t *testing.T) {
 		{Items: []timeline.Item{}},
 		{Items: []timeline.Item{full, {}, {EventID: "e", Type: "post", Actor: -1, TS: 1 << 40, Media: []string{}}}, NextCursor: "abc"},
 		{Items: samplePage().Items, NextCursor: "x"},
+		{Items: []timeline.Item{{EventID: "e", Type: "post", Actor: 1,
+			People: []people.Person{{ID: 1, Name: "Anna"}, {ID: 2, Name: "Борис", Avatar: "https://x.example/2.jpg"}}}}},
 	}
 	for i, p := range pages {
 		var want, got bytes.Buffer

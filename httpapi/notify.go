@@ -135,6 +135,9 @@ func (s *Server) getNotifications(ctx *fasthttp.RequestCtx, f format) {
 		return
 	}
 	page, err := in.Page(s.base, user, after, limit)
+	if err == nil {
+		err = notify.NamePeople(s.base, s.cfg.People, page.Items)
+	}
 	if err != nil {
 		s.storeFailed(ctx, f, "notifications read", err)
 		return

@@ -45,6 +45,9 @@ func (s *Server) feedOrder(ctx *fasthttp.RequestCtx, f format) (ranked, explain,
 // getRanked serves one ranked page.
 func (s *Server) getRanked(ctx *fasthttp.RequestCtx, f format, viewer int64, limit int, explain bool) {
 	page, err := s.cfg.Ranked.Ranked(s.base, viewer, string(ctx.QueryArgs().Peek("cursor")), limit, explain)
+	if err == nil {
+		err = timeline.NamePeople(s.base, s.cfg.People, page.Items)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, timeline.ErrBadCursor):

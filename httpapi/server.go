@@ -16,6 +16,7 @@ import (
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/ranking"
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -49,6 +50,10 @@ type Config struct {
 	Ranked ranking.Feed
 	// Notify, if set, serves notifications, Web Push and the page.
 	Notify *NotifyConfig
+	// People, if set, names the people of every feed page and
+	// notification (display name and avatar, read when the page is
+	// served); nil: items carry ids only.
+	People *people.Directory
 	// DeadLetters, if set, serves the admin dead-letter routes (service
 	// token only); nil: they answer 404.
 	DeadLetters DeadLetterAdmin

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lenta-dev/lenta/people"
 )
 
 // Kind is what a notification is about. The string values are the wire
@@ -106,6 +108,9 @@ type Notification struct {
 	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
 	Read       bool     `json:"read" msgpack:"read"`
 	Pos        Position `json:"-" msgpack:"-"`
+	// People are the actors named who have a profile, in the order of
+	// Actors (NamePeople, at read time); nil when none has one.
+	People []people.Person `json:"people,omitempty" msgpack:"people,omitempty"`
 }
 
 // MaxActorsShown is how many actors a notification names.

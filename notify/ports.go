@@ -174,7 +174,8 @@ type Objects interface {
 	Get(ctx context.Context, ids []string) ([]objects.Object, error)
 }
 
-// Names gives a user's display name for push texts; nil means "#id".
+// Names gives a user's display name for push texts ("" or a nil Names:
+// "User 7"); *people.Names satisfies it.
 type Names interface {
 	Name(user int64) string
 }

@@ -9,6 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"unicode/utf8"
+
+	"github.com/lenta-dev/lenta/people"
 )
 
 // objectOf reads n's object type; gone reports (and counts) a push that
@@ -53,22 +56,54 @@ func (s *Sender) prepare(ctx context.Context, j *job) (bool, error) {
 	if n.Kind == KindLive && n.Until > 0 {
 		j.deadline = min(j.deadline, n.Until)
 	}
-	j.msg, err = s.Message(&n, j.sub.Lang, objType)
+	names, err := s.namesOf(ctx, j.user, &n)
+	if err != nil {
+		return false, err
+	}
+	defer s.cfg.People.Release(names)
+	j.msg, err = s.Message(&n, pushLang(names, j.user, j.sub.Lang), objType, names)
 	return err == nil, err
 }
 
-// Message renders n for a device in lang.
-func (s *Sender) Message(n *Notification, lang, objType string) (Message, error) {
+// namesOf reads, in one call, the profiles a push of n to user needs: the
+// name of its first actor and the user's own language. Give it back with
+// s.cfg.People.Release.
+func (s *Sender) namesOf(ctx context.Context, user int64, n *Notification) (*people.Names, error) {
+	nm := s.cfg.People.Acquire()
+	nm.Add(user)
+	if len(n.Actors) > 0 {
+		nm.Add(n.Actors[0])
+	}
+	if err := s.cfg.People.Load(ctx, nm); err != nil {
+		s.cfg.People.Release(nm)
+		return nil, fmt.Errorf("push texts: %w", err)
+	}
+	return nm, nil
+}
+
+// pushLang is the language of a push to user on a device whose browser
+// said device: the user's profile language when set (their choice in
+// the network), else the browser's.
+func pushLang(names *people.Names, user int64, device string) string {
+	if l := names.Lang(user); l != "" {
+		return l
+	}
+	return device
+}
+
+// MaxBody bounds a push's body text, in bytes.
+const MaxBody = 400
+
+// Message renders n for a device in lang; names gives display names
+// (nil, or a user without one: "User 7").
+func (s *Sender) Message(n *Notification, lang, objType string, names Names) (Message, error) {
 	c := s.cfg.Catalog
 	l := c.Match(lang)
 	topic := Topic(n.Kind, n.Object)
-	p := Payload{Title: c.T(l, "title"), Body: c.Text(l, n, s.cfg.Names, objType),
+	p := Payload{Title: c.T(l, "title"), Body: cut(c.Text(l, n, names, objType), MaxBody),
 		URL: "/#notifications", Tag: topic, ID: n.ID, Type: n.Kind, TS: n.TS}
 	if n.Kind == KindLive {
 		p.URL = "/#live/" + n.Object
-	}
-	if len(p.Body) > 400 {
-		p.Body = p.Body[:400]
 	}
 	b, err := json.Marshal(&p)
 	if err != nil {
@@ -82,6 +117,18 @@ func (s *Sender) Message(n *Notification, lang, objType string) (Message, error)
 		m.Urgency = "high"
 	}
 	return m, nil
+}
+
+// cut shortens s to at most n bytes without splitting a character (a
+// name in Cyrillic cut mid-rune would reach the device as U+FFFD).
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // Topic is the RFC 8030 topic of a notification: one per object (or per

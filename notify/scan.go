@@ -287,9 +287,15 @@ func (s *Sender) jobsFor(ctx context.Context, t *Task) ([]*job, error) {
 		deadline = min(deadline, n.Until)
 	}
 	s.cfg.Log.Debug("push: task", "user", t.User, "group", t.Group, "devices", len(subs))
+	names, err := s.namesOf(ctx, t.User, &n)
+	if err != nil {
+		unreserve()
+		return nil, err
+	}
+	defer s.cfg.People.Release(names)
 	out := make([]*job, 0, len(subs))
 	for _, sub := range subs {
-		msg, err := s.Message(&n, sub.Lang, objType)
+		msg, err := s.Message(&n, pushLang(names, t.User, sub.Lang), objType, names)
 		if err != nil {
 			unreserve()
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/retry"
 )
 
@@ -62,7 +63,10 @@ type SenderConfig struct {
 	Subs      Subscriptions
 	Transport Transport
 	Catalog   *Catalog
-	Names     Names
+	// People, if set, gives push texts display names ("Anna and 12
+	// others ...") and each user's profile language; nil, or a user
+	// without a profile: "User 7", the browser's language.
+	People *people.Directory
 	// Objects, if set, tells object types ("photo") and drops pushes of
 	// broadcasts that ended and of deleted objects.
 	Objects Objects

@@ -28,17 +28,19 @@ const (
 	Unblock     Type = "unblock"      // actor lifts a block
 	GroupAdd    Type = "group_add"    // actor puts friend target into their friend group object
 	GroupRemove Type = "group_remove" // actor takes target out of their friend group object
+	Profile     Type = "profile"      // a service sets actor's display name, avatar and language
 )
 
 // Types lists every known type, in documentation order.
 var Types = []Type{Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove}
+	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, Profile}
 
 // Known reports whether t is a type of a contract version this build reads.
 func (t Type) Known() bool {
 	switch t {
 	case Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove:
+		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove,
+		Profile:
 		return true
 	}
 	return false
@@ -91,6 +93,12 @@ type Event struct {
 	Until int64 `msgpack:"until,omitempty" json:"until,omitempty"`
 	// TS is when it happened, unix ms.
 	TS int64 `msgpack:"ts" json:"ts"`
+	// Name is the display name a profile sets (profile.go).
+	Name string `msgpack:"name,omitempty" json:"name,omitempty"`
+	// Avatar is the absolute https URL of the picture a profile sets.
+	Avatar string `msgpack:"avatar,omitempty" json:"avatar,omitempty"`
+	// Lang is the language tag a profile sets ("ru", "en-GB").
+	Lang string `msgpack:"lang,omitempty" json:"lang,omitempty"`
 }
 
 // Audience values.

@@ -164,6 +164,11 @@ func (ev *Event) validateType(aud AudienceKind) error {
 	if ev.Type != Live && ev.Until != 0 {
 		return invalid(ev, "until", "only live takes until")
 	}
+	if ev.Type != Profile {
+		if err := ev.noProfileKeys(); err != nil {
+			return err
+		}
+	}
 	// Items without an object use their id as the object id (see Normalize).
 	switch ev.Type {
 	case Post, Photo:
@@ -216,6 +221,8 @@ func (ev *Event) validateType(aud AudienceKind) error {
 			return invalid(ev, "object", "missing: %s needs the group id", ev.Type)
 		}
 		return onlyItemsHaveAudience()
+	case Profile:
+		return ev.validateProfile()
 	}
 	return nil
 }

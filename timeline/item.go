@@ -2,6 +2,8 @@ package timeline
 
 import (
 	"context"
+
+	"github.com/lenta-dev/lenta/people"
 )
 
 // Item is one entry of a feed page, hydrated for display.
@@ -26,6 +28,10 @@ type Item struct {
 	ObjectType string `json:"object_type,omitempty" msgpack:"object_type,omitempty"`
 	// Explain is set on ranked pages read with explain=1.
 	Explain *Explain `json:"explain,omitempty" msgpack:"explain,omitempty"`
+	// People are the people the item names who have a profile: its
+	// actor, its owner, then an aggregate's actors, each once (NamePeople,
+	// at read time). Nil when none has one: the item reads as before.
+	People []people.Person `json:"people,omitempty" msgpack:"people,omitempty"`
 }
 
 // MaxAggActors is how many markers a Class aggregate lists by name.

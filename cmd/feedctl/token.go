@@ -12,7 +12,7 @@ import (
 func cmdToken(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "token", "--user ID [--service] [--ttl 24h]")
 	user := fs.Int64("user", 0, "the user id the token speaks for (required)")
-	service := fs.Bool("service", false, "grant the service scope: publish as, and read the feed of, any user")
+	service := fs.Bool("service", false, "grant the service scope: publish as, and read the feed of, any user; publish profiles")
 	ttl := fs.Duration("ttl", auth.DefaultTTL, "how long the token is valid")
 	secretFile := secretFlag(fs)
 	if err := parse(fs, args); err != nil {

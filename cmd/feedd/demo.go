@@ -10,8 +10,9 @@ import (
 	"github.com/lenta-dev/lenta/schema"
 )
 
-// seedDemo publishes a small network: six people, a community, posts,
-// photos, Class marks, a gift and a live broadcast. Event ids are fixed,
+// seedDemo publishes a small network: six people and a community with
+// their profiles (names, avatars, languages), posts, photos, Class marks,
+// a gift and a live broadcast. Event ids are fixed,
 // so seeding twice changes nothing. Events of different actors have no
 // order between them, so the graph is published first and the items only
 // once the ledger shows it applied, as it would be in life.
@@ -24,6 +25,10 @@ func seedDemo(ctx context.Context, p fanout.Publisher, ledger fanout.Ledger, log
 		return ev
 	}
 	const anna, boris, vera, gleb, dasha, zhenya, club = 1, 2, 3, 4, 5, 6, 100
+	profile := func(id string, user int64, name, seed, lang string) schema.Event {
+		return e(schema.Event{ID: id, Type: schema.Profile, Actor: user, Name: name, Lang: lang,
+			Avatar: "https://api.dicebear.com/9.x/initials/svg?seed=" + seed})
+	}
 	evs := []schema.Event{
 		e(schema.Event{ID: "demo-f1", Type: schema.Friend, Actor: anna, Target: boris}),
 		e(schema.Event{ID: "demo-f2", Type: schema.Friend, Actor: anna, Target: vera}),
@@ -34,6 +39,16 @@ func seedDemo(ctx context.Context, p fanout.Publisher, ledger fanout.Ledger, log
 		e(schema.Event{ID: "demo-s1", Type: schema.Follow, Actor: anna, Target: club}),
 		e(schema.Event{ID: "demo-s2", Type: schema.Follow, Actor: boris, Target: club}),
 		e(schema.Event{ID: "demo-g1", Type: schema.GroupAdd, Actor: anna, Target: vera, Object: "family"}),
+		// Profiles: display names, avatars (initials drawn by DiceBear,
+		// the demo's only outside address: a page that cannot reach it
+		// shows its fallback) and languages.
+		profile("demo-pr1", anna, "Anna Ivanova", "Anna", "ru"),
+		profile("demo-pr2", boris, "Boris Petrov", "Boris", "ru"),
+		profile("demo-pr3", vera, "Вера Смирнова", "Vera", "ru"),
+		profile("demo-pr4", gleb, "Gleb Sokolov", "Gleb", "en"),
+		profile("demo-pr5", dasha, "Dasha Kuznetsova", "Dasha", ""),
+		profile("demo-pr6", zhenya, "Zhenya", "Zhenya", "en-GB"),
+		profile("demo-pr7", club, "Volga Photo Club", "Club", ""),
 		e(schema.Event{ID: "demo-p1", Type: schema.Post, Actor: boris, Text: "Привет! First post on Lenta."}),
 		e(schema.Event{ID: "demo-p2", Type: schema.Photo, Actor: vera, Text: "Sunset over the Volga",
 			Media: []string{"https://example.org/volga.jpg"}}),

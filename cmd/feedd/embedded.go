@@ -10,6 +10,7 @@ import (
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/rankcache"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
@@ -26,6 +27,7 @@ type stores struct {
 	ledger    fanout.Ledger
 	ranking   rankingStore
 	notify    notifyStore
+	profiles  people.Store
 }
 
 // openEmbedded opens the Pebble store and its durable event log in o.data.
@@ -62,8 +64,9 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 		return nil, err
 	}
 	b := &backend{
-		name:      "embedded (" + o.data + ")",
-		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
+		name: "embedded (" + o.data + ")",
+		stores: stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify(),
+			profiles: st.Profiles()},
 		publisher: evlog,
 		dead:      st.DeadLetters(),
 		deadStore: st.DeadLetters(),

@@ -26,6 +26,7 @@ import (
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
@@ -292,7 +293,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	defer nt.close()
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
-		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap,
+		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap, Profiles: b.stores.profiles,
 		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	lc := newLifecycle(o.life, log)
 	purger, err := newPurger(o.purge, b, reg)
@@ -312,13 +313,8 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	defer closeRanked()
 
-	if o.demo {
-		if !rl.ingest {
-			return errors.New("--demo needs the ingest role")
-		}
-		if err := seedDemo(ctx, b.publisher, b.stores.ledger, log); err != nil {
-			return err
-		}
+	if o.demo && !rl.ingest {
+		return errors.New("--demo needs the ingest role")
 	}
 	httpCfg := httpapi.Config{
 		Publisher:   publisherFor(rl, b.publisher),
@@ -331,6 +327,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Health:      lc.health.Check,
 		Unavailable: b.unavailable,
 		Notify:      nt.http,
+		People:      people.NewDirectory(b.stores.profiles),
 		DeadLetters: deadLetterAdmin(b),
 	}
 	o.limits.apply(&httpCfg)
@@ -355,6 +352,18 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	if purger != nil {
 		lc.group.Add("purge", purger.Run)
+	}
+	if o.demo {
+		// Seeded once the fan-out runs (it waits for the graph to be
+		// applied), then idle until feedd stops: a part that returns is
+		// dead.
+		lc.group.Add("demo", func(ctx context.Context) error {
+			if err := seedDemo(ctx, b.publisher, b.stores.ledger, log); err != nil {
+				return err
+			}
+			<-ctx.Done()
+			return nil
+		})
 	}
 	lc.probe("store", b.health)
 	if b.busHealth != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/notify"
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/push/webpush"
 )
 
@@ -52,11 +53,6 @@ type notifySetup struct {
 	close  func()
 }
 
-// demoNames are the demo network's display names (make run --demo).
-type demoNames map[int64]string
-
-func (d demoNames) Name(u int64) string { return d[u] }
-
 // setupNotify wires the inbox, the VAPID keys (VAPID_PUBLIC_KEY and
 // VAPID_PRIVATE_KEY, or the pair kept in the store, made on first start),
 // the transport and the sender.
@@ -91,16 +87,12 @@ func setupNotify(ctx context.Context, o options, b *backend, secret []byte, obs 
 	if err != nil {
 		return nil, err
 	}
-	var names notify.Names
-	if o.demo {
-		names = demoNames{1: "Anna", 2: "Boris", 3: "Vera", 4: "Gleb", 5: "Dasha", 6: "Zhenya", 100: "Club"}
-	}
 	var leases notify.Leases
 	if o.kafka != "" {
 		leases = st
 	}
 	sender, err := notify.NewSender(notify.SenderConfig{Inbox: inbox, Queue: st, Subs: st, Transport: tr,
-		Catalog: catalog, Names: names, Objects: b.stores.objects, Workers: o.push.workers,
+		Catalog: catalog, People: people.NewDirectory(b.stores.profiles), Objects: b.stores.objects, Workers: o.push.workers,
 		Retries: st, Leases: leases, Claims: st, LeaseTTL: o.push.leaseTTL, Observer: obs, Log: log})
 	if err != nil {
 		return nil, err

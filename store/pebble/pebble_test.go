@@ -14,6 +14,7 @@ import (
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/store/storetest"
 	"github.com/lenta-dev/lenta/timeline"
@@ -822,4 +823,8 @@ func TestDeadLetterCodesAndReplayMarks(t *testing.T) {
 		t.Error("MarkReplayed of a bad source: no error")
 	}
 	must(t, d.MarkReplayed(ctx, []string{"5-5"})) // gone: ignored
+}
+
+func TestStoreSuiteProfiles(t *testing.T) {
+	storetest.RunProfiles(t, func(t *testing.T) people.Store { return newStore(t).Profiles() })
 }

@@ -62,6 +62,8 @@ type Store struct {
 
 	snapPurge snapPurgeMark
 
+	profiles profilesState // whether any profile exists (profiles.go)
+
 	// tlVersion hands out timeline and relations versions: seeded from
 	// the clock at Open (so a restart never repeats a value a timeline had
 	// before, unless the clock went back by more than the versions handed
@@ -226,7 +228,8 @@ func (s *Store) getCopy(key, dst []byte) ([]byte, bool, error) {
 
 // multiGet reads many point keys through one iterator, seeking them in key
 // order: far cheaper than one DB.Get (one iterator) per key on the read
-// path. fn gets the index of each key that exists and its value, which is
+// path. A key below where the last seek landed is absent and costs no
+// seek. fn gets the index of each key that exists and its value, which is
 // valid only during the call.
 func (s *Store) multiGet(ctx context.Context, keys [][]byte, fn func(i int, v []byte) error) error {
 	if len(keys) == 0 {
@@ -243,8 +246,19 @@ func (s *Store) multiGet(ctx context.Context, keys [][]byte, fn func(i int, v []
 	if err != nil {
 		return fmt.Errorf("pebblestore: get: %w", err)
 	}
+	// at is the key the iterator stands on: keys below it are absent
+	// without a seek, so a sparse lookup (most users have no profile, most
+	// objects no marker) costs a seek per key found, not per key asked.
+	var at []byte
 	for _, i := range order {
-		if !it.SeekGE(keys[i]) || !bytes.Equal(it.Key(), keys[i]) {
+		k := keys[i]
+		if at == nil || bytes.Compare(at, k) < 0 {
+			if !it.SeekGE(k) {
+				break // nothing at or after k: the rest are absent
+			}
+			at = it.Key()
+		}
+		if !bytes.Equal(at, k) {
 			continue
 		}
 		v, err := it.ValueAndErr()

@@ -2,7 +2,8 @@
 // adapter of Lenta passes: RunGraph, RunObjects, RunTimeline and RunLedger
 // check the contracts written in the graph.Store, objects.Store,
 // timeline.Store and fanout.Ledger interface comments (last-writer-wins,
-// indexes, counters, keyset paging, trimming, idempotence).
+// indexes, counters, keyset paging, trimming, idempotence); RunProfiles
+// checks people.Store.
 //
 // An adapter's own test calls each Run function with a constructor that
 // returns a fresh, empty store; every subtest gets its own store.
