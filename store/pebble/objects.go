@@ -83,47 +83,23 @@ func (o *ObjectStore) Get(ctx context.Context, ids []string) ([]objects.Object, 
 	return o.getStored(ctx, ids)
 }
 
-// getStored reads objects from Pebble. The values are gathered in one
-// arena and the objects' strings (and media lists) are cut from one string
-// made of it, so a batch costs a few allocations, not several per object.
+// getStored reads objects from Pebble, their strings (and media lists)
+// cut from one string of all the values read (multiGetArena).
 func (o *ObjectStore) getStored(ctx context.Context, ids []string) ([]objects.Object, error) {
 	out := make([]objects.Object, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	kb, arena := o.s.getBuf(), o.s.getBuf()
-	defer o.s.putBuf(kb)
-	defer o.s.putBuf(arena)
-	// spans[i] is where object i's value lies in the arena (end 0: absent).
-	var spansBuf [64][2]int
-	spans := spansBuf[:0]
-	if len(ids) > len(spansBuf) {
-		spans = make([][2]int, 0, len(ids))
-	}
-	spans = spans[:len(ids)]
-	keys := o.s.keys(kb, len(ids), func(b []byte, i int) []byte { return objectKey(b, ids[i]) })
-	ab := (*arena)[:0]
-	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		start := len(ab)
-		ab = append(ab, v...)
-		spans[i] = [2]int{start, len(ab)}
-		return nil
-	})
-	*arena = ab
-	if err != nil {
-		return nil, err
-	}
-	str := string(ab)
-	var media []string
 	for i, id := range ids {
 		out[i].ID = id
-		sp := spans[i]
-		if sp[1] == 0 {
-			continue
-		}
-		if err := decodeObjectIn(ab[sp[0]:sp[1]], str[sp[0]:sp[1]], &out[i], &media); err != nil {
-			return nil, fmt.Errorf("pebblestore: object %q: %w", id, err)
-		}
+	}
+	var media []string
+	err := o.s.multiGetArena(ctx, len(ids), func(b []byte, i int) []byte { return objectKey(b, ids[i]) },
+		func(i int, v []byte, str string) error {
+			if err := decodeObjectIn(v, str, &out[i], &media); err != nil {
+				return fmt.Errorf("pebblestore: object %q: %w", ids[i], err)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -150,36 +150,15 @@ func (ps *ProfileStore) Profiles(ctx context.Context, users []int64) ([]people.P
 	if some, err := ps.mayExist(); err != nil || !some {
 		return out, err
 	}
-	kb, arena := ps.s.getBuf(), ps.s.getBuf()
-	defer ps.s.putBuf(kb)
-	defer ps.s.putBuf(arena)
-	var spansBuf [64][2]int
-	spans := spansBuf[:0]
-	if len(users) > len(spansBuf) {
-		spans = make([][2]int, 0, len(users))
-	}
-	spans = spans[:len(users)]
-	keys := ps.s.keys(kb, len(users), func(b []byte, i int) []byte { return profileKey(b, users[i]) })
-	ab := (*arena)[:0]
-	err := ps.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		start := len(ab)
-		ab = append(ab, v...)
-		spans[i] = [2]int{start, len(ab)}
-		return nil
-	})
-	*arena = ab
+	err := ps.s.multiGetArena(ctx, len(users), func(b []byte, i int) []byte { return profileKey(b, users[i]) },
+		func(i int, v []byte, str string) error {
+			if err := decodeProfileVal(v, str, &out[i]); err != nil {
+				return fmt.Errorf("pebblestore: profile of %d: %w", users[i], err)
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, err
-	}
-	str := string(ab)
-	for i, u := range users {
-		sp := spans[i]
-		if sp[1] == 0 {
-			continue
-		}
-		if err := decodeProfileVal(ab[sp[0]:sp[1]], str[sp[0]:sp[1]], &out[i]); err != nil {
-			return nil, fmt.Errorf("pebblestore: profile of %d: %w", u, err)
-		}
 	}
 	return out, nil
 }

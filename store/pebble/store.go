@@ -1,13 +1,10 @@
 package pebblestore
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -224,79 +221,6 @@ func (s *Store) getCopy(key, dst []byte) ([]byte, bool, error) {
 		return dst, false, fmt.Errorf("pebblestore: get: %w", err)
 	}
 	return dst, true, nil
-}
-
-// multiGet reads many point keys through one iterator, seeking them in key
-// order: far cheaper than one DB.Get (one iterator) per key on the read
-// path. A key below where the last seek landed is absent and costs no
-// seek. fn gets the index of each key that exists and its value, which is
-// valid only during the call.
-func (s *Store) multiGet(ctx context.Context, keys [][]byte, fn func(i int, v []byte) error) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
-	last := keys[order[len(order)-1]]
-	upper := append(append(make([]byte, 0, len(last)+1), last...), 0)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: keys[order[0]], UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("pebblestore: get: %w", err)
-	}
-	// at is the key the iterator stands on: keys below it are absent
-	// without a seek, so a sparse lookup (most users have no profile, most
-	// objects no marker) costs a seek per key found, not per key asked.
-	var at []byte
-	for _, i := range order {
-		k := keys[i]
-		if at == nil || bytes.Compare(at, k) < 0 {
-			if !it.SeekGE(k) {
-				break // nothing at or after k: the rest are absent
-			}
-			at = it.Key()
-		}
-		if !bytes.Equal(at, k) {
-			continue
-		}
-		v, err := it.ValueAndErr()
-		if err == nil {
-			err = fn(i, v)
-		}
-		if err != nil {
-			_ = it.Close()
-			return err
-		}
-	}
-	err = it.Error()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("pebblestore: get: %w", err)
-	}
-	return nil
-}
-
-// keys builds n keys (mk appends key i to b) in *buf and returns them as
-// slices of it: one buffer for all of a batch's keys.
-func (s *Store) keys(buf *[]byte, n int, mk func(b []byte, i int) []byte) [][]byte {
-	b := (*buf)[:0]
-	ends := make([]int, n)
-	for i := range n {
-		b = mk(b, i)
-		ends[i] = len(b)
-	}
-	*buf = b
-	out := make([][]byte, n)
-	start := 0
-	for i, end := range ends {
-		out[i] = b[start:end:end]
-		start = end
-	}
-	return out
 }
 
 // getCounter reads an 8-byte counter; absent is 0.
