@@ -28,17 +28,21 @@ const (
 	Unblock     Type = "unblock"      // actor lifts a block
 	GroupAdd    Type = "group_add"    // actor puts friend target into their friend group object
 	GroupRemove Type = "group_remove" // actor takes target out of their friend group object
+	// Comments (comment.go).
+	Comment       Type = "comment"        // actor comments on object (id: the comment's id), optionally replying to comment reply_to
+	CommentDelete Type = "comment_delete" // actor deletes comment `comment` on object
 )
 
 // Types lists every known type, in documentation order.
 var Types = []Type{Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove}
+	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, Comment, CommentDelete}
 
 // Known reports whether t is a type of a contract version this build reads.
 func (t Type) Known() bool {
 	switch t {
 	case Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove:
+		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove,
+		Comment, CommentDelete:
 		return true
 	}
 	return false
@@ -91,6 +95,12 @@ type Event struct {
 	Until int64 `msgpack:"until,omitempty" json:"until,omitempty"`
 	// TS is when it happened, unix ms.
 	TS int64 `msgpack:"ts" json:"ts"`
+	// ReplyTo is, on a comment, the id of the comment (on the same
+	// object) it replies to.
+	ReplyTo string `msgpack:"reply_to,omitempty" json:"reply_to,omitempty"`
+	// CommentID is, on a comment_delete, the id of the comment deleted:
+	// the id of the comment event that made it.
+	CommentID string `msgpack:"comment,omitempty" json:"comment,omitempty"`
 }
 
 // Audience values.

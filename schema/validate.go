@@ -164,6 +164,12 @@ func (ev *Event) validateType(aud AudienceKind) error {
 	if ev.Type != Live && ev.Until != 0 {
 		return invalid(ev, "until", "only live takes until")
 	}
+	if ev.ReplyTo != "" && ev.Type != Comment {
+		return invalid(ev, "reply_to", "only comment takes reply_to")
+	}
+	if ev.CommentID != "" && ev.Type != CommentDelete {
+		return invalid(ev, "comment", "only comment_delete takes comment")
+	}
 	// Items without an object use their id as the object id (see Normalize).
 	switch ev.Type {
 	case Post, Photo:
@@ -208,6 +214,8 @@ func (ev *Event) validateType(aud AudienceKind) error {
 			return invalid(ev, "object", "%s takes no object", ev.Type)
 		}
 		return onlyItemsHaveAudience()
+	case Comment, CommentDelete:
+		return ev.validateComment()
 	case GroupAdd, GroupRemove:
 		if err := needTarget(); err != nil {
 			return err

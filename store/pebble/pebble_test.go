@@ -55,6 +55,10 @@ func TestObjectsSuite(t *testing.T) {
 	storetest.RunObjects(t, func(t *testing.T) objects.Store { return newStore(t).Objects() })
 }
 
+func TestComments(t *testing.T) {
+	storetest.RunComments(t, func(t *testing.T) objects.Comments { return newStore(t).Comments() })
+}
+
 func TestTimelineSuite(t *testing.T) {
 	storetest.RunTimeline(t, func(t *testing.T) timeline.Store { return newStore(t).Timelines() })
 }
