@@ -109,7 +109,8 @@ func shared(tb testing.TB) *Store {
 }
 
 // dataTables are every table a store writes (not schema_migrations).
-var dataTables = []string{"timeline_rows", "class_markers", "objects", "marks", "edges", "large_authors", "applied_events"}
+var dataTables = []string{"timeline_rows", "class_markers", "objects", "marks", "edges", "large_authors", "applied_events",
+	"comments", "comment_thread"}
 
 // fresh empties the shared store for one subtest of the suite: every
 // subtest must start from an empty store.
@@ -130,6 +131,10 @@ func TestStoreSuiteGraph(t *testing.T) {
 
 func TestStoreSuiteObjects(t *testing.T) {
 	storetest.RunObjects(t, func(t *testing.T) objects.Store { return fresh(t).Objects() })
+}
+
+func TestStoreSuiteComments(t *testing.T) {
+	storetest.RunComments(t, func(t *testing.T) objects.Comments { return fresh(t).Comments() })
 }
 
 func TestStoreSuiteTimeline(t *testing.T) {
