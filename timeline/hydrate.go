@@ -46,6 +46,18 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	if err != nil {
 		return nil, fmt.Errorf("class counts: %w", err)
 	}
+	var comments []int64
+	if !light && r.cfg.Comments != nil {
+		// One batched read per page, beside the Class counts: a shown
+		// page carries its items' comment counts (light hydration, the
+		// ranking window, needs none).
+		if comments, err = r.cfg.Comments.CommentCounts(ctx, ids); err != nil {
+			return nil, fmt.Errorf("comment counts: %w", err)
+		}
+		if len(comments) != len(ids) {
+			return nil, fmt.Errorf("comment counts: %d counts for %d objects", len(comments), len(ids))
+		}
+	}
 	out = slices.Grow(out, len(cs))
 	var actors []int64 // the aggregates' actor lists share one backing array
 	for i := range cs {
@@ -53,7 +65,7 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 		if o.Deleted {
 			continue
 		}
-		if c.e.Kind == KindClass && o.Exists() {
+		if c.e.Kind.Aggregated() && o.Exists() {
 			// An aggregate is a view of its object: shown only to a viewer
 			// who may see the object itself, by the same rule.
 			ok, err := r.visible(ctx, rel, viewer, o, now)
@@ -78,7 +90,10 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 		}
 		it := Item{EventID: c.e.ID, Type: c.e.Kind.String(), Actor: c.e.Actor, Object: c.e.Object,
 			TS: c.e.TS, Owner: c.e.Owner, ClassCount: counts[i]}
-		if c.e.Kind == KindClass {
+		if comments != nil {
+			it.CommentCount = comments[i]
+		}
+		if c.e.Kind.Aggregated() {
 			it.ActorCount = len(c.markers)
 			n := min(len(c.markers), MaxAggActors)
 			if actors == nil {

@@ -72,7 +72,8 @@ import (
 //     is one forward scan and "strictly after p" is the lower bound
 //     rowKey(p)+0x00. Everything older than a timestamp is one key range.
 //   - marker (user, object, actor, ts, id) exists exactly for each Home
-//     KindClass row (ts, id) of that object and actor: written blind with
+//     row (ts, id) of an Aggregated kind (Class!, comment) of that actor,
+//     object being timeline.MarkerObject(kind, row's object): written blind with
 //     the row, removed with it (Delete, Trim). Readers keep each actor's
 //     first (newest) marker, so no write ever reads one.
 //   - ledgerAge has one key per Record; ledger holds the latest ts per id.
