@@ -21,6 +21,7 @@ type stores struct {
 		timeline.Graph
 	}
 	objects   objects.Store
+	comments  objects.Comments
 	timelines timeline.Store
 	ledger    fanout.Ledger
 	ranking   rankingStore
@@ -50,7 +51,7 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 	}
 	b := &backend{
 		name:      "embedded (" + o.data + ")",
-		stores:    stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
+		stores:    stores{graph: st.Graph(), objects: st.Objects(), comments: st.Comments(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify()},
 		publisher: evlog,
 		dead:      st.DeadLetters(),
 		deadStore: st.DeadLetters(),

@@ -277,7 +277,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	defer nt.close()
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
-		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap,
+		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap, Comments: b.stores.comments,
 		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	lc := newLifecycle(o.life, log)
 	purger, err := newPurger(o.purge, b, reg)
@@ -285,7 +285,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: healthObserver{reg, lc.health.Part("fanout")}, Log: log}
-	reader, closeReader, err := newFeedReader(o.rankCache, timeline.ReaderConfig{Policy: policy},
+	reader, closeReader, err := newFeedReader(o.rankCache, timeline.ReaderConfig{Policy: policy, Comments: b.stores.comments},
 		b.stores.timelines, b.stores.graph, b.stores.objects, reg)
 	if err != nil {
 		return err
