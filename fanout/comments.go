@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/lenta-dev/lenta/graph"
+
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
@@ -48,7 +50,7 @@ func (e *Engine) comment(ctx context.Context, b *batch, ev *schema.Event) error 
 	}
 	var thread []int64
 	if ev.ReplyTo != "" {
-		if thread, err = e.thread(ctx, ev); err != nil {
+		if thread, err = e.replyTo(ctx, ev); err != nil {
 			return err
 		}
 	}
@@ -75,37 +77,43 @@ func (e *Engine) comment(ctx context.Context, b *batch, ev *schema.Event) error 
 	return nil
 }
 
-// thread checks a reply's reply_to (a comment on the same object, not
-// across a block) and returns the authors of its chain, nearest first.
-func (e *Engine) thread(ctx context.Context, ev *schema.Event) ([]int64, error) {
+// replyTo checks a reply's reply_to (a comment on the same object, known,
+// not across a block) and returns the authors of its chain.
+func (e *Engine) replyTo(ctx context.Context, ev *schema.Event) ([]int64, error) {
+	cs, err := e.cfg.Comments.GetComments(ctx, ev.Object, []string{ev.ReplyTo})
+	if err != nil {
+		return nil, fmt.Errorf("read comment: %w", err)
+	}
+	if c := cs[0]; !c.Exists() && !c.Deleted {
+		return nil, reject("reply_to: comment %q on object %q is unknown", ev.ReplyTo, ev.Object)
+	}
 	rel, err := e.graph.Relations(ctx, ev.Actor)
 	if err != nil {
 		return nil, fmt.Errorf("relations of %d: %w", ev.Actor, err)
 	}
+	if c := cs[0]; c.Exists() && rel.IsBlocked(c.Author) {
+		return nil, rejectAs(ErrBlocked, "reply_to: a block stands between user %d and the author of comment %q", ev.Actor, ev.ReplyTo)
+	}
+	return e.chain(ctx, ev.Object, ev.ReplyTo, ev.Actor, &rel)
+}
+
+// chain lists the authors of the comment id and of its reply-to
+// ancestors (at most MaxThreadDepth comments), nearest first, each once:
+// not the replier, not deleted comments' authors, and, given the
+// replier's relations, nobody across a block.
+func (e *Engine) chain(ctx context.Context, object, id string, replier int64, rel *graph.Relations) ([]int64, error) {
 	var users []int64
-	id := ev.ReplyTo
 	for depth := 0; id != "" && depth < MaxThreadDepth; depth++ {
-		cs, err := e.cfg.Comments.GetComments(ctx, ev.Object, []string{id})
+		cs, err := e.cfg.Comments.GetComments(ctx, object, []string{id})
 		if err != nil {
 			return nil, fmt.Errorf("read comment: %w", err)
 		}
 		c := cs[0]
-		if depth == 0 {
-			if !c.Exists() && !c.Deleted {
-				return nil, reject("reply_to: comment %q on object %q is unknown", id, ev.Object)
-			}
-			if c.Exists() && rel.IsBlocked(c.Author) {
-				return nil, rejectAs(ErrBlocked, "reply_to: a block stands between user %d and the author of comment %q", ev.Actor, id)
-			}
-		}
 		if !c.Exists() {
 			break
 		}
-		if !c.Deleted && c.Author != ev.Actor && !rel.IsBlocked(c.Author) && !slices.Contains(users, c.Author) {
+		if !c.Deleted && c.Author != replier && !(rel != nil && rel.IsBlocked(c.Author)) && !slices.Contains(users, c.Author) {
 			users = append(users, c.Author)
-		}
-		if c.ReplyTo == id {
-			break
 		}
 		id = c.ReplyTo
 	}
@@ -149,6 +157,12 @@ func (e *Engine) commentDelete(ctx context.Context, b *batch, ev *schema.Event) 
 	b.eff.Object, b.eff.Comment, b.eff.applied = obj, stored, true
 	if !stored.Exists() {
 		return nil // a tombstone: the comment, if it ever comes, stays hidden
+	}
+	if stored.ReplyTo != "" {
+		// Whom the reply notified, for the hook to retract.
+		if b.eff.Thread, err = e.chain(ctx, ev.Object, stored.ReplyTo, stored.Author, nil); err != nil {
+			return err
+		}
 	}
 	if err := e.flush(ctx, b); err != nil {
 		return err

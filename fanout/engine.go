@@ -59,9 +59,10 @@ type Effect struct {
 	Mark objects.Mark
 	// Comment is the comment as stored after a comment or comment_delete.
 	Comment objects.Comment
-	// Thread, on a reply, is who wrote the comments of its reply-to chain
-	// (the comment replied to first, then its ancestors), each once, not
-	// the replier: the people a reply notifies besides the object's owner.
+	// Thread, on a reply (or the delete of one), is who wrote the
+	// comments of its reply-to chain (the comment replied to first, then
+	// its ancestors), each once, not the replier: the people a reply
+	// notifies besides the object's owner.
 	Thread []int64
 	// applied is set by a handler when the event took effect (it was not
 	// stale, late or a no-op).
