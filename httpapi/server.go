@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/comments"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/ranking"
@@ -49,6 +50,10 @@ type Config struct {
 	Ranked ranking.Feed
 	// Notify, if set, serves notifications, Web Push and the page.
 	Notify *NotifyConfig
+	// Comments and CommentCursors, if set, serve GET
+	// /v1/objects/{id}/comments; nil: it answers 404.
+	Comments       CommentThreads
+	CommentCursors *comments.Cursors
 	// DeadLetters, if set, serves the admin dead-letter routes (service
 	// token only); nil: they answer 404.
 	DeadLetters DeadLetterAdmin

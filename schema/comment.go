@@ -45,3 +45,8 @@ func (ev *Event) validateComment() error {
 	}
 	return nil
 }
+
+// ValidID reports whether s is a valid id, object id or comment id: 1 to
+// MaxIDLen characters of [A-Za-z0-9._:@-]. Readers check ids taken from
+// outside (a URL path) with it before they look anything up.
+func ValidID(s string) bool { return validID(s) }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/lenta-dev/lenta/auth"
 	"github.com/lenta-dev/lenta/deadletter"
+	"github.com/lenta-dev/lenta/comments"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
@@ -317,6 +318,10 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Unavailable: b.unavailable,
 		Notify:      nt.http,
 		DeadLetters: deadLetterAdmin(b),
+	}
+	if rl.reader {
+		httpCfg.Comments = comments.NewReader(b.stores.objects, b.stores.comments, b.stores.graph, nil)
+		httpCfg.CommentCursors = comments.NewCursors(secret)
 	}
 	o.limits.apply(&httpCfg)
 	srv, err := httpapi.New(httpCfg)
