@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
-	"github.com/lenta-dev/lenta/deadletter"
 	"github.com/lenta-dev/lenta/comments"
+	"github.com/lenta-dev/lenta/deadletter"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
 	"github.com/lenta-dev/lenta/metrics"
