@@ -37,26 +37,9 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	if err != nil {
 		return nil, fmt.Errorf("hydrate objects: %w", err)
 	}
-	var counts []int64
-	if light {
-		counts, err = r.candidateCounts(ctx, ids, now)
-	} else {
-		counts, err = r.content.ClassCounts(ctx, ids)
-	}
+	counts, comments, err := r.counts(ctx, ids, now, light)
 	if err != nil {
-		return nil, fmt.Errorf("class counts: %w", err)
-	}
-	var comments []int64
-	if !light && r.cfg.Comments != nil {
-		// One batched read per page, beside the Class counts: a shown
-		// page carries its items' comment counts (light hydration, the
-		// ranking window, needs none).
-		if comments, err = r.cfg.Comments.CommentCounts(ctx, ids); err != nil {
-			return nil, fmt.Errorf("comment counts: %w", err)
-		}
-		if len(comments) != len(ids) {
-			return nil, fmt.Errorf("comment counts: %d counts for %d objects", len(comments), len(ids))
-		}
+		return nil, err
 	}
 	out = slices.Grow(out, len(cs))
 	var actors []int64 // the aggregates' actor lists share one backing array
@@ -136,4 +119,36 @@ func (r *Reader) visible(ctx context.Context, rel *graph.Relations, viewer int64
 		return false, fmt.Errorf("group membership: %w", err)
 	}
 	return in, nil
+}
+
+// counts reads the Class counts of a page's objects and, for a shown page
+// (not light: the ranking window needs none), their comment counts: in
+// one call where the store has PageCounts, else one batched read each.
+// comments is nil when no comment counter is wired.
+func (r *Reader) counts(ctx context.Context, ids []string, now int64, light bool) (class, comments []int64, err error) {
+	if light {
+		if class, err = r.candidateCounts(ctx, ids, now); err != nil {
+			return nil, nil, fmt.Errorf("class counts: %w", err)
+		}
+		return class, nil, nil
+	}
+	if pc, ok := r.cfg.Comments.(PageCounter); ok {
+		class, comments, err = pc.PageCounts(ctx, ids)
+		if err != nil {
+			return nil, nil, fmt.Errorf("counts: %w", err)
+		}
+	} else {
+		if class, err = r.content.ClassCounts(ctx, ids); err != nil {
+			return nil, nil, fmt.Errorf("class counts: %w", err)
+		}
+		if r.cfg.Comments != nil {
+			if comments, err = r.cfg.Comments.CommentCounts(ctx, ids); err != nil {
+				return nil, nil, fmt.Errorf("comment counts: %w", err)
+			}
+		}
+	}
+	if len(class) != len(ids) || (comments != nil && len(comments) != len(ids)) {
+		return nil, nil, fmt.Errorf("counts: %d and %d counts for %d objects", len(class), len(comments), len(ids))
+	}
+	return class, comments, nil
 }
