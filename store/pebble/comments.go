@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/lenta-dev/lenta/invariants"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 )
@@ -64,6 +65,9 @@ func (c *CommentStore) PutComment(ctx context.Context, cm objects.Comment) (obje
 	if err != nil {
 		return cur, fmt.Errorf("pebblestore: put comment %q/%q: %w", cm.Object, cm.ID, err)
 	}
+	if invariants.Enabled {
+		c.checkComments(ctx, cm.Object) // under the object's stripe still
+	}
 	return cm, nil
 }
 
@@ -112,6 +116,9 @@ func (c *CommentStore) DeleteComment(ctx context.Context, object, id string, at 
 	})
 	if err != nil {
 		return cur, fmt.Errorf("pebblestore: delete comment %q/%q: %w", object, id, err)
+	}
+	if invariants.Enabled {
+		c.checkComments(ctx, object) // under the object's stripe still
 	}
 	return next, nil
 }
@@ -300,4 +307,34 @@ func decodeCommentVal(v []byte, cm *objects.Comment) error {
 		return corrupt("comment")
 	}
 	return nil
+}
+
+// checkComments checks, under object's stripe, that its comment count
+// equals the standing comments (records neither deleted nor tombstones)
+// and the entries of its thread index (-tags invariants).
+func (c *CommentStore) checkComments(ctx context.Context, object string) {
+	s := c.s
+	n, err := s.getCounter(commentCountKey(nil, object))
+	if err != nil {
+		return
+	}
+	var standing, thread int64
+	p := appendStr([]byte{tComment}, object)
+	if s.scan(ctx, p, prefixEnd(nil, p), func(_, v []byte) bool {
+		var cm objects.Comment
+		if decodeCommentVal(v, &cm) == nil && cm.Exists() && !cm.Deleted {
+			standing++
+		}
+		return true
+	}) != nil {
+		return
+	}
+	tp := commentThreadPrefix(nil, object)
+	if s.scan(ctx, tp, prefixEnd(nil, tp), func(_, _ []byte) bool { thread++; return true }) != nil {
+		return
+	}
+	if n != standing || n != thread {
+		invariants.Failf("pebblestore: comment count of %q is %d, but %d comments stand and the thread holds %d",
+			object, n, standing, thread)
+	}
 }
