@@ -233,9 +233,10 @@ func (c *CommentStore) GetComments(ctx context.Context, object string, ids []str
 	return out, nil
 }
 
-// CommentPage reads up to limit thread positions after after, then the
-// records. A thread row whose record is deleted (a delete whose thread
-// removal has not landed yet) is skipped, so a page may be short.
+// CommentPage reads thread positions after after, then their records. A
+// thread row whose record is deleted (a delete whose thread removal has
+// not landed yet) is skipped and the read goes on past it, so a page is
+// short only at the end of the thread.
 func (c *CommentStore) CommentPage(ctx context.Context, object string, after objects.CommentPos, newest bool, limit int) ([]objects.Comment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -243,6 +244,33 @@ func (c *CommentStore) CommentPage(ctx context.Context, object string, after obj
 	if limit <= 0 || object == "" {
 		return nil, nil
 	}
+	var out []objects.Comment
+	for len(out) < limit {
+		want := limit - len(out)
+		ids, last, err := c.threadIDs(ctx, object, after, newest, want)
+		if err != nil {
+			return nil, err
+		}
+		cms, err := c.GetComments(ctx, object, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range cms {
+			if cm.Exists() && !cm.Deleted {
+				out = append(out, cm)
+			}
+		}
+		if len(ids) < want {
+			break // the end of the thread
+		}
+		after = last
+	}
+	return out, nil
+}
+
+// threadIDs reads up to limit thread positions strictly after after and
+// returns their ids and the last position read.
+func (c *CommentStore) threadIDs(ctx context.Context, object string, after objects.CommentPos, newest bool, limit int) ([]string, objects.CommentPos, error) {
 	var q *gocql.Query
 	switch {
 	case after.IsZero() && newest:
@@ -256,27 +284,19 @@ func (c *CommentStore) CommentPage(ctx context.Context, object string, after obj
 	}
 	iter := q.Idempotent(true).IterContext(ctx)
 	var (
-		ids []string
-		ts  int64
-		id  string
+		ids  []string
+		last objects.CommentPos
+		ts   int64
+		id   string
 	)
 	for iter.Scan(&ts, &id) {
 		ids = append(ids, id)
+		last = objects.CommentPos{TS: ts, ID: id}
 	}
 	if err := iter.Close(); err != nil {
-		return nil, wrap(fmt.Sprintf("comment page %q", object), err)
+		return nil, last, wrap(fmt.Sprintf("comment page %q", object), err)
 	}
-	cms, err := c.GetComments(ctx, object, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := cms[:0]
-	for _, cm := range cms {
-		if cm.Exists() && !cm.Deleted {
-			out = append(out, cm)
-		}
-	}
-	return out, nil
+	return ids, last, nil
 }
 
 // CommentCounts reads the static counts of all ids in one query.
