@@ -223,3 +223,45 @@ func TestPostCommentBadText(t *testing.T) {
 		})
 	}
 }
+
+// FuzzGetComments: whatever object id, query and cursor a client sends to
+// the thread route, the answer is never a 5xx; a 4xx has an error body and
+// read no thread; a 200 read the object the path names, in the order asked.
+func FuzzGetComments(f *testing.F) {
+	th := &fakeThreads{page: comments.Page{Items: []comments.Comment{{ID: "c1", Author: 8, Text: "hi", TS: testTS}}}}
+	cur := comments.NewCursors(testSecret)
+	e := newServer(f, func(c *Config) { c.Comments, c.CommentCursors, c.Log = th, cur, nil })
+	h := e.srv.Handler()
+	tok := bearer(e.token(f, 7, false))
+	f.Add("p-1", "limit=2&order=oldest&cursor="+cur.Encode(7, "p-1", false, objects.CommentPos{TS: testTS, ID: "c1"}))
+	f.Add("p-1", "cursor="+cur.Encode(8, "p-1", true, objects.CommentPos{TS: testTS, ID: "c1"}))
+	f.Add("a%2Fb", "limit=101")
+	f.Add("..", "order=")
+	f.Add(strings.Repeat("x", 200), "")
+	f.Fuzz(func(t *testing.T, object, query string) {
+		path := PathObjectsPrefix + object + PathCommentsSuffix
+		if query != "" {
+			path += "?" + query
+		}
+		n0 := len(th.Calls())
+		ctx := call(h, "GET", path, map[string]string{"Authorization": tok}, nil)
+		status := ctx.Response.StatusCode()
+		calls := th.Calls()[n0:]
+		switch {
+		case status >= 500:
+			t.Fatalf("GET %q: status %d: %s", path, status, ctx.Response.Body())
+		case status >= 400:
+			var eb errorBody
+			if err := json.Unmarshal(ctx.Response.Body(), &eb); err != nil || eb.Error == "" || eb.Code == "" {
+				t.Fatalf("GET %q: status %d with no error body: %q", path, status, ctx.Response.Body())
+			}
+			if len(calls) != 0 {
+				t.Fatalf("GET %q: status %d after a thread read", path, status)
+			}
+		case status == 200:
+			if len(calls) != 1 || !schema.ValidID(calls[0].Object) || calls[0].Viewer != 7 {
+				t.Fatalf("GET %q: 200 after reads %+v", path, calls)
+			}
+		}
+	})
+}
