@@ -149,18 +149,20 @@ func (f *feedd) publish(evs ...ev) {
 }
 
 type item struct {
-	EventID    string   `json:"event_id"`
-	Type       string   `json:"type"`
-	Actor      int64    `json:"actor"`
-	Object     string   `json:"object"`
-	TS         int64    `json:"ts"`
-	Owner      int64    `json:"owner"`
-	Text       string   `json:"text"`
-	Live       bool     `json:"live"`
-	ClassCount int64    `json:"class_count"`
-	Actors     []int64  `json:"actors"`
-	ActorCount int      `json:"actor_count"`
-	Media      []string `json:"media"`
+	EventID    string `json:"event_id"`
+	Type       string `json:"type"`
+	Actor      int64  `json:"actor"`
+	Object     string `json:"object"`
+	TS         int64  `json:"ts"`
+	Owner      int64  `json:"owner"`
+	Text       string `json:"text"`
+	Live       bool   `json:"live"`
+	ClassCount int64  `json:"class_count"`
+	// CommentCount is the item's comment count (comments_test.go).
+	CommentCount int64    `json:"comment_count"`
+	Actors       []int64  `json:"actors"`
+	ActorCount   int      `json:"actor_count"`
+	Media        []string `json:"media"`
 }
 
 type page struct {

@@ -34,6 +34,9 @@ type Config struct {
 	// Profiles keeps the profile events' profiles; nil refuses them to
 	// the dead letters (nothing here to keep them in).
 	Profiles Profiles
+	// Comments keeps comments and their counts; without it comment and
+	// comment_delete events are refused (reason other).
+	Comments Comments
 	// Overlap is how many independent store calls of one event (an
 	// item's audience size and friends; a flush's trims) the engine runs
 	// at once. 0 or 1: one after another, right for an in-process store,
@@ -57,6 +60,13 @@ type Effect struct {
 	Large bool
 	// Mark is the mark as stored after a class or unclass.
 	Mark objects.Mark
+	// Comment is the comment as stored after a comment or comment_delete.
+	Comment objects.Comment
+	// Thread, on a reply (or the delete of one), is who wrote the
+	// comments of its reply-to chain (the comment replied to first, then
+	// its ancestors), each once, not the replier: the people a reply
+	// notifies besides the object's owner.
+	Thread []int64
 	// applied is set by a handler when the event took effect (it was not
 	// stale, late or a no-op).
 	applied bool
@@ -316,6 +326,10 @@ func (e *Engine) dispatch(ctx context.Context, b *batch, ev *schema.Event) error
 		return e.group(ctx, b, ev, ev.Type == schema.GroupAdd)
 	case schema.Profile:
 		return e.profile(ctx, b, ev)
+	case schema.Comment:
+		return e.comment(ctx, b, ev)
+	case schema.CommentDelete:
+		return e.commentDelete(ctx, b, ev)
 	}
 	return rejectAs(ErrUnknownType, "unknown type %q", ev.Type)
 }

@@ -36,6 +36,15 @@ type Objects interface {
 	SetMark(ctx context.Context, m objects.Mark) (objects.Mark, error)
 }
 
+// Comments is what the engine reads and writes of comments: the methods
+// it calls of objects.Comments, which satisfies it (the reader's
+// CommentPage and CommentCounts left out).
+type Comments interface {
+	PutComment(ctx context.Context, c objects.Comment) (objects.Comment, error)
+	DeleteComment(ctx context.Context, object, id string, at schema.Stamp) (objects.Comment, error)
+	GetComments(ctx context.Context, object string, ids []string) ([]objects.Comment, error)
+}
+
 // Timelines is what the engine writes of timelines: the methods it calls
 // of timeline.Store, which satisfies it (the reader's Markers, MarkersOf
 // and Version left out). Page reads an author's recent items to merge and

@@ -155,7 +155,8 @@ func (s *script) start() {
 	s.st, s.inbox = st, notify.NewInbox(st.Notify())
 	s.ledger, s.dead = &forgetting{Ledger: st.Ledger()}, &deadLog{}
 	s.cfg.Now = now
-	s.cfg.Hooks = []fanout.Hook{notify.NewHook(notify.HookConfig{Inbox: s.inbox, Queue: st.Notify(), Graph: st.Graph(), Now: now})}
+	s.cfg.Comments = st.Comments()
+	s.cfg.Hooks = []fanout.Hook{notify.NewHook(notify.HookConfig{Inbox: s.inbox, Queue: st.Notify(), Graph: st.Graph(), Now: now, Comments: st.Comments()})}
 	s.proc = &fanout.Processor{Engine: fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), s.ledger, s.cfg)}
 	s.proc.Dead = s.dead
 }
@@ -233,6 +234,7 @@ func (s *script) snapshot() string {
 	}
 	for _, o := range slices.Sorted(maps.Keys(s.objs)) {
 		fmt.Fprintf(&b, "\n\t\tcount %s %d", o, s.count(o))
+		fmt.Fprintf(&b, " / comments %d: %s", s.commentCount(o), s.comments(o))
 	}
 	return b.String()
 }
@@ -266,6 +268,10 @@ func (s *script) expect(rest string) {
 	s.start()
 	what, want, ok := strings.Cut(rest, ":")
 	f := strings.Fields(what)
+	if !ok && len(f) == 4 && f[0] == "comment" && f[1] == "count" {
+		s.expectCommentCount(f[2], f[3])
+		return
+	}
 	if !ok {
 		if len(f) != 3 || f[0] != "count" {
 			s.fail("want: expect feed|stored feed|notifications <users>: <list>, or expect count <item> <n>")
@@ -285,6 +291,12 @@ func (s *script) expect(rest string) {
 		read, f = s.stored, f[2:]
 	case len(f) > 1 && f[0] == "notifications":
 		read, f = s.notifications, f[1:]
+	case len(f) == 2 && f[0] == "comments":
+		s.objs[f[1]] = true
+		if got := s.comments(f[1]); got != normList(want) {
+			s.mismatch("comments on "+f[1], got, normList(want))
+		}
+		return
 	default:
 		s.fail("want: expect feed|stored feed|notifications <users>: <list>")
 	}
@@ -330,7 +342,7 @@ func ids(users []int64) string {
 // reader each time: a reader caches the list of large authors).
 func (s *script) page(user int64) []timeline.Item {
 	r := timeline.NewReader(s.st.Timelines(), s.st.Graph(), s.st.Objects(),
-		timeline.ReaderConfig{Now: s.cfg.Now, Policy: timeline.Policy{Cap: s.cfg.Policy.Cap}})
+		timeline.ReaderConfig{Now: s.cfg.Now, Policy: timeline.Policy{Cap: s.cfg.Policy.Cap}, Comments: s.st.Comments()})
 	p, err := r.Page(s.ctx, user, timeline.Position{}, 100)
 	if err != nil {
 		s.fail("read feed of %d: %v", user, err)
@@ -342,8 +354,8 @@ func (s *script) page(user int64) []timeline.Item {
 func (s *script) feed(user int64) string {
 	var out []string
 	for _, it := range s.page(user) {
-		if it.Type == "class" {
-			out = append(out, fmt.Sprintf("class %s by %s", it.Object, ids(it.Actors)))
+		if it.Type == "class" || it.Type == "comment" {
+			out = append(out, fmt.Sprintf("%s %s by %s", it.Type, it.Object, ids(it.Actors)))
 		} else {
 			out = append(out, it.Type+" "+it.Object)
 		}
@@ -360,8 +372,8 @@ func (s *script) stored(user int64) string {
 	}
 	var out []string
 	for _, en := range rows {
-		if en.Kind == timeline.KindClass {
-			out = append(out, fmt.Sprintf("class %s by %d", en.Object, en.Actor))
+		if en.Kind.Aggregated() {
+			out = append(out, fmt.Sprintf("%s %s by %d", en.Kind, en.Object, en.Actor))
 		} else {
 			out = append(out, en.Kind.String()+" "+en.Object)
 		}
@@ -432,6 +444,16 @@ func (s *script) event(f []string) *schema.Event {
 	case schema.Post, schema.Photo, schema.Live, schema.LiveEnd, schema.Delete, schema.Class, schema.Unclass:
 		word(2, "by")
 		ev.Object, ev.Actor, rest = f[1], s.user(f[3]), f[4:]
+	case schema.Comment, schema.CommentDelete:
+		word(2, "on")
+		word(4, "by")
+		name, ev.Object, ev.Actor, rest = f[1], f[3], s.user(f[5]), f[6:]
+		s.objs[ev.Object] = true
+		if typ == schema.Comment {
+			ev.Text = "text of " + name
+		} else {
+			ev.CommentID, name = name, "delete-"+name
+		}
 	case schema.Gift:
 		word(2, "from")
 		word(4, "to")
@@ -467,6 +489,10 @@ func (s *script) event(f []string) *schema.Event {
 			ev.Object = v
 		case "as":
 			name = v
+		case "reply":
+			ev.ReplyTo = v
+		case "bytes":
+			ev.Text = strings.Repeat("x", int(s.number(v)))
 		case "until", "at":
 			d := time.Duration(s.number(v)) * time.Second
 			if len(rest) > 0 && units[rest[0]] != 0 {
@@ -478,7 +504,7 @@ func (s *script) event(f []string) *schema.Event {
 				ev.Until = scriptStart.Add(d).UnixMilli()
 			}
 		default:
-			s.fail("unknown option %q (audience, until, owner, group, at, as)", k)
+			s.fail("unknown option %q (audience, until, owner, group, at, as, reply, bytes)", k)
 		}
 	}
 	if (typ == schema.Class || typ == schema.Unclass) && ev.Target == 0 {

@@ -98,7 +98,7 @@ func reference(t *testing.T, lc logContents) *timeline.Reader {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{})
+	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{Comments: st.Comments()})
 	ctx := context.Background()
 	now := time.Now()
 	for phase, evs := range lc.byPhase {
@@ -118,7 +118,7 @@ func reference(t *testing.T, lc logContents) *timeline.Reader {
 			}
 		}
 	}
-	return timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{})
+	return timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), timeline.ReaderConfig{Comments: st.Comments()})
 }
 
 // comparison is the outcome of comparing every user's feed.

@@ -84,6 +84,8 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, r *route, f format) {
 		s.getDeadLetters(ctx, f)
 	case routeDeadLettersReplay:
 		s.postReplay(ctx, f)
+	case routeComments:
+		s.getComments(ctx, f)
 	}
 }
 

@@ -80,6 +80,8 @@ func appendItemJSON(dst []byte, it *timeline.Item) []byte {
 	}
 	dst = append(dst, `,"class_count":`...)
 	dst = strconv.AppendInt(dst, it.ClassCount, 10)
+	dst = append(dst, `,"comment_count":`...)
+	dst = strconv.AppendInt(dst, it.CommentCount, 10)
 	if len(it.Actors) > 0 {
 		dst = append(dst, `,"actors":[`...)
 		for i, a := range it.Actors {

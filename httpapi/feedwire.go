@@ -28,7 +28,7 @@ func (b *msgpackFeed) StreamMsgpack(w *schema.MsgpackWriter) {
 }
 
 func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
-	n := 6 // event_id, type, actor, object, ts, class_count are always written
+	n := 7 // event_id, type, actor, object, ts, class_count, comment_count are always written
 	for _, present := range [...]bool{it.Owner != 0, it.Audience != "", it.Text != "", len(it.Media) > 0,
 		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil,
 		len(it.People) > 0} {
@@ -76,6 +76,8 @@ func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	}
 	w.String("class_count")
 	w.Int(it.ClassCount)
+	w.String("comment_count")
+	w.Int(it.CommentCount)
 	if len(it.Actors) > 0 {
 		w.String("actors")
 		w.ArrayLen(len(it.Actors))

@@ -24,6 +24,7 @@ const (
 	routePage
 	routeDeadLetters
 	routeDeadLettersReplay
+	routeComments
 	numRoutes
 )
 
@@ -50,6 +51,7 @@ var routeNames = [numRoutes]string{
 
 	routeDeadLetters:       PathDeadLetters,
 	routeDeadLettersReplay: PathDeadLettersReplay,
+	routeComments:          PathComments,
 }
 
 var routeAllow = [numRoutes]string{
@@ -66,6 +68,7 @@ var routeAllow = [numRoutes]string{
 
 	routeDeadLetters:       "GET, HEAD",
 	routeDeadLettersReplay: fasthttp.MethodPost,
+	routeComments:          "GET, HEAD",
 }
 
 type route struct {
@@ -114,6 +117,9 @@ func lookup(path []byte) routeID {
 	}
 	if isPagePath(path) {
 		return routePage
+	}
+	if isCommentsPath(path) {
+		return routeComments
 	}
 	return routeNotFound
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/comments"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/people"
@@ -54,6 +55,10 @@ type Config struct {
 	// notification (display name and avatar, read when the page is
 	// served); nil: items carry ids only.
 	People *people.Directory
+	// Comments and CommentCursors, if set, serve GET
+	// /v1/objects/{id}/comments; nil: it answers 404.
+	Comments       CommentThreads
+	CommentCursors *comments.Cursors
 	// DeadLetters, if set, serves the admin dead-letter routes (service
 	// token only); nil: they answer 404.
 	DeadLetters DeadLetterAdmin

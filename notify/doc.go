@@ -1,6 +1,6 @@
 // Package notify is Lenta's notification domain: the aggregated inbox
-// ("Anna and 12 others gave Class to your photo"), the fan-out hook that
-// fills it, the push queue, and the push sender's policy (what to send, to
+// ("Anna and 12 others gave Class to your photo", "Anna and 3 others
+// commented on your photo"), the fan-out hook that fills it, the push queue, and the push sender's policy (what to send, to
 // which device, in which language, with which TTL, urgency and topic; what
 // to retry, drop or unsubscribe).
 //

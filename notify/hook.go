@@ -54,6 +54,10 @@ type HookConfig struct {
 	LiveCap int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Comments pages an object's comments, so a deleted comment leaves its
+	// author in the owner's comment group while another comment of theirs
+	// stands in the group's window; nil: it always leaves.
+	Comments CommentPager
 }
 
 // Hook fills inboxes and the push queue from applied events. It runs
@@ -106,6 +110,10 @@ func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 		return h.live(ctx, ev, eff)
 	case schema.Delete:
 		return h.deleted(ctx, ev, eff)
+	case schema.Comment:
+		return h.comment(ctx, ev, eff)
+	case schema.CommentDelete:
+		return h.uncomment(ctx, eff)
 	case schema.Block:
 		// A block hides each user from the other in the inbox too (and so
 		// in the pushes built from it), as it does in feeds.
@@ -122,7 +130,7 @@ func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 const InboxTTL = 30 * 24 * time.Hour
 
 // deleted retracts the notifications about a deleted object: its Class
-// groups in the owner's inbox (every 12-hour window the marks can be in
+// and comment groups in the owner's inbox (every 12-hour window the marks can be in
 // while inbox rows live: one read of at most ~62 group keys), a gift's
 // notification for its recipient, and a broadcast's for the author's
 // friends and followers (blind deletes at the broadcast's position, in
@@ -150,7 +158,7 @@ func (h *Hook) deleted(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 	hi := max(ev.TS, now) + span
 	var keys []string
 	for w := lo / span; w <= hi/span; w++ {
-		keys = append(keys, GroupKey(KindClass, ev.Object, w*span))
+		keys = append(keys, GroupKey(KindClass, ev.Object, w*span), GroupKey(KindComment, ev.Object, w*span))
 	}
 	for _, u := range owners {
 		if err := h.cfg.Inbox.RemoveGroups(ctx, u, keys); err != nil {

@@ -20,6 +20,11 @@ const (
 	KindFriend Kind = "friend" // someone became your friend (grouped)
 	KindFollow Kind = "follow" // someone started following you (grouped)
 	KindLive   Kind = "live"   // someone you follow or are friends with went live
+	// KindComment: someone commented on your object (grouped per object).
+	KindComment Kind = "comment"
+	// KindReply: someone replied to your comment, or in a reply chain you
+	// wrote in, on an object (grouped per object).
+	KindReply Kind = "reply"
 )
 
 // Coalesced reports whether pushes of k wait for the end of their
@@ -28,7 +33,7 @@ const (
 // queued.
 func (k Kind) Coalesced() bool {
 	switch k {
-	case KindClass, KindFriend, KindFollow:
+	case KindClass, KindFriend, KindFollow, KindComment, KindReply:
 		return true
 	}
 	return false
@@ -37,7 +42,7 @@ func (k Kind) Coalesced() bool {
 // Known reports whether k is a kind this build makes.
 func (k Kind) Known() bool {
 	switch k {
-	case KindClass, KindGift, KindFriend, KindFollow, KindLive:
+	case KindClass, KindGift, KindFriend, KindFollow, KindLive, KindComment, KindReply:
 		return true
 	}
 	return false

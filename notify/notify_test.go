@@ -188,6 +188,11 @@ func TestTexts(t *testing.T) {
 		{"ru", Notification{Kind: KindGift, Actors: []int64{1}, ActorCount: 1}, "", "Anna дарит вам подарок"},
 		{"de", Notification{Kind: KindLive, Actors: []int64{2}, ActorCount: 1}, "", "User 2 is live now"},
 		{"en", Notification{Kind: KindFriend, Actors: []int64{1}, ActorCount: 3}, "", "Anna and 2 others are now your friends"},
+		{"en", Notification{Kind: KindComment, Actors: []int64{1}, ActorCount: 4}, "photo", "Anna and 3 others commented on your photo"},
+		{"en", Notification{Kind: KindComment, Actors: []int64{1}, ActorCount: 1}, "post", "Anna commented on your post"},
+		{"ru", Notification{Kind: KindComment, Actors: []int64{1}, ActorCount: 4}, "post", "Anna и ещё 3: комментарии к вашему посту"},
+		{"en", Notification{Kind: KindReply, Actors: []int64{2}, ActorCount: 1}, "photo", "User 2 replied in your comment thread"},
+		{"ru", Notification{Kind: KindReply, Actors: []int64{1}, ActorCount: 2}, "", "Anna и ещё 1: ответы в вашем обсуждении"},
 	}
 	for _, tt := range tests {
 		if got := c.Text(c.Match(tt.lang), &tt.n, nm, tt.obj); got != tt.want {

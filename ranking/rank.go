@@ -65,11 +65,12 @@ func (r *Ranker) rank(now int64, items []timeline.Item, affSum []float64, sc *ra
 	slices.SortFunc(out, byScore)
 	// Diversity, as X's home mixer: walk the order by base score; an
 	// author's n-th further item is multiplied by max(decay^n, floor).
-	// A second Class aggregate of an object already listed is dropped.
+	// A second aggregate (Class! or comment) of an object already listed
+	// is dropped: a ranked page shows one friends' aggregate per object.
 	kept := out[:0]
 	for _, rk := range out {
 		it := &items[rk.Index]
-		if it.Type == "class" {
+		if it.Type == "class" || it.Type == "comment" {
 			if _, dup := sc.objects[it.Object]; dup {
 				continue
 			}

@@ -72,7 +72,7 @@ func (r *Ranker) TypeWeight(it *timeline.Item) (weight, liveBoost float64) {
 	switch it.Type {
 	case "photo":
 		return t.Photo, 1
-	case "class":
+	case "class", "comment": // a friends' aggregate on an object: comments weigh as Class! does
 		return t.Class, 1
 	case "gift":
 		return t.Gift, 1
@@ -112,9 +112,9 @@ func (r *Ranker) diversity(n int) float64 {
 }
 
 // AuthorOf is whose item a candidate is, for diversity: the owner of the
-// object a Class aggregate points at, else the actor.
+// object an aggregate (Class!, comment) points at, else the actor.
 func AuthorOf(it *timeline.Item) int64 {
-	if it.Type == "class" && it.Owner != 0 {
+	if (it.Type == "class" || it.Type == "comment") && it.Owner != 0 {
 		return it.Owner
 	}
 	return it.Actor

@@ -29,18 +29,21 @@ const (
 	GroupAdd    Type = "group_add"    // actor puts friend target into their friend group object
 	GroupRemove Type = "group_remove" // actor takes target out of their friend group object
 	Profile     Type = "profile"      // a service sets actor's display name, avatar and language
+	// Comments (comment.go).
+	Comment       Type = "comment"        // actor comments on object (id: the comment's id), optionally replying to comment reply_to
+	CommentDelete Type = "comment_delete" // actor deletes comment `comment` on object
 )
 
 // Types lists every known type, in documentation order.
 var Types = []Type{Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, Profile}
+	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, Profile, Comment, CommentDelete}
 
 // Known reports whether t is a type of a contract version this build reads.
 func (t Type) Known() bool {
 	switch t {
 	case Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
 		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove,
-		Profile:
+		Profile, Comment, CommentDelete:
 		return true
 	}
 	return false
@@ -99,6 +102,12 @@ type Event struct {
 	Avatar string `msgpack:"avatar,omitempty" json:"avatar,omitempty"`
 	// Lang is the language tag a profile sets ("ru", "en-GB").
 	Lang string `msgpack:"lang,omitempty" json:"lang,omitempty"`
+	// ReplyTo is, on a comment, the id of the comment (on the same
+	// object) it replies to.
+	ReplyTo string `msgpack:"reply_to,omitempty" json:"reply_to,omitempty"`
+	// CommentID is, on a comment_delete, the id of the comment deleted:
+	// the id of the comment event that made it.
+	CommentID string `msgpack:"comment,omitempty" json:"comment,omitempty"`
 }
 
 // Audience values.

@@ -169,6 +169,12 @@ func (ev *Event) validateType(aud AudienceKind) error {
 			return err
 		}
 	}
+	if ev.ReplyTo != "" && ev.Type != Comment {
+		return invalid(ev, "reply_to", "only comment takes reply_to")
+	}
+	if ev.CommentID != "" && ev.Type != CommentDelete {
+		return invalid(ev, "comment", "only comment_delete takes comment")
+	}
 	// Items without an object use their id as the object id (see Normalize).
 	switch ev.Type {
 	case Post, Photo:
@@ -213,6 +219,8 @@ func (ev *Event) validateType(aud AudienceKind) error {
 			return invalid(ev, "object", "%s takes no object", ev.Type)
 		}
 		return onlyItemsHaveAudience()
+	case Comment, CommentDelete:
+		return ev.validateComment()
 	case GroupAdd, GroupRemove:
 		if err := needTarget(); err != nil {
 			return err

@@ -19,7 +19,14 @@ import (
 // Class aggregates), as the HTTP reader does: relations, timeline, class
 // markers, hydration and counts.
 func BenchmarkFeedPage20(b *testing.B) {
-	benchmarkFeedPage20(b, timeline.ReaderConfig{})
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, false)
+}
+
+// BenchmarkFeedPage20Comments is BenchmarkFeedPage20 with comments: one
+// event in eight a comment (aggregated per object like Class!), and the
+// page's comment counts read with its Class counts, as feedd reads.
+func BenchmarkFeedPage20Comments(b *testing.B) {
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, true)
 }
 
 // BenchmarkFeedPage20Cached is BenchmarkFeedPage20 with a relations cache,
@@ -31,10 +38,10 @@ func BenchmarkFeedPage20Cached(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer rels.Close()
-	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels})
+	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels}, false)
 }
 
-func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
+func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig, comments bool) {
 	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -43,7 +50,8 @@ func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
 	now := time.UnixMilli(1_700_000_000_000)
 	clock := func() time.Time { return now }
 	ctx := context.Background()
-	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{Now: clock})
+	engine := fanout.NewEngine(st.Graph(), st.Objects(), st.Timelines(), st.Ledger(), fanout.Config{Now: clock,
+		Comments: st.Comments()})
 	const viewer, friends = 1, 90
 	var edges []graph.Edge
 	for f := int64(2); f < 2+friends; f++ {
@@ -65,6 +73,10 @@ func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
 			ev.Type, ev.Media = schema.Photo, []string{"https://img.example/" + id + ".jpg"}
 		case 3:
 			ev.Type, ev.Object, ev.Target, ev.Text = schema.Class, "e"+strconv.Itoa(i-2), int64(2+(i-2)%friends), ""
+		case 2:
+			if comments && i%8 == 6 {
+				ev.Type, ev.Object = schema.Comment, "e"+strconv.Itoa(i-2)
+			}
 		}
 		evs = append(evs, ev)
 	}
@@ -72,6 +84,9 @@ func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
 		b.Fatal(err)
 	}
 	cfg.Now = clock
+	if comments {
+		cfg.Comments = st.Comments()
+	}
 	reader := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)
 	p, err := reader.Page(ctx, viewer, timeline.Position{}, 20)
 	if err != nil || len(p.Items) != 20 {

@@ -37,14 +37,9 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	if err != nil {
 		return nil, fmt.Errorf("hydrate objects: %w", err)
 	}
-	var counts []int64
-	if light {
-		counts, err = r.candidateCounts(ctx, ids, now)
-	} else {
-		counts, err = r.content.ClassCounts(ctx, ids)
-	}
+	counts, comments, err := r.counts(ctx, ids, now, light)
 	if err != nil {
-		return nil, fmt.Errorf("class counts: %w", err)
+		return nil, err
 	}
 	out = slices.Grow(out, len(cs))
 	var actors []int64 // the aggregates' actor lists share one backing array
@@ -53,7 +48,7 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 		if o.Deleted {
 			continue
 		}
-		if c.e.Kind == KindClass && o.Exists() {
+		if c.e.Kind.Aggregated() && o.Exists() {
 			// An aggregate is a view of its object: shown only to a viewer
 			// who may see the object itself, by the same rule.
 			ok, err := r.visible(ctx, rel, viewer, o, now)
@@ -78,7 +73,10 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 		}
 		it := Item{EventID: c.e.ID, Type: c.e.Kind.String(), Actor: c.e.Actor, Object: c.e.Object,
 			TS: c.e.TS, Owner: c.e.Owner, ClassCount: counts[i]}
-		if c.e.Kind == KindClass {
+		if comments != nil {
+			it.CommentCount = comments[i]
+		}
+		if c.e.Kind.Aggregated() {
 			it.ActorCount = len(c.markers)
 			n := min(len(c.markers), MaxAggActors)
 			if actors == nil {
@@ -121,4 +119,36 @@ func (r *Reader) visible(ctx context.Context, rel *graph.Relations, viewer int64
 		return false, fmt.Errorf("group membership: %w", err)
 	}
 	return in, nil
+}
+
+// counts reads the Class counts of a page's objects and, for a shown page
+// (not light: the ranking window needs none), their comment counts: in
+// one call where the store has PageCounts, else one batched read each.
+// comments is nil when no comment counter is wired.
+func (r *Reader) counts(ctx context.Context, ids []string, now int64, light bool) (class, comments []int64, err error) {
+	if light {
+		if class, err = r.candidateCounts(ctx, ids, now); err != nil {
+			return nil, nil, fmt.Errorf("class counts: %w", err)
+		}
+		return class, nil, nil
+	}
+	if pc, ok := r.cfg.Comments.(PageCounter); ok {
+		class, comments, err = pc.PageCounts(ctx, ids)
+		if err != nil {
+			return nil, nil, fmt.Errorf("counts: %w", err)
+		}
+	} else {
+		if class, err = r.content.ClassCounts(ctx, ids); err != nil {
+			return nil, nil, fmt.Errorf("class counts: %w", err)
+		}
+		if r.cfg.Comments != nil {
+			if comments, err = r.cfg.Comments.CommentCounts(ctx, ids); err != nil {
+				return nil, nil, fmt.Errorf("comment counts: %w", err)
+			}
+		}
+	}
+	if len(class) != len(ids) || (comments != nil && len(comments) != len(ids)) {
+		return nil, nil, fmt.Errorf("counts: %d and %d counts for %d objects", len(class), len(comments), len(ids))
+	}
+	return class, comments, nil
 }

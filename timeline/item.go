@@ -20,11 +20,14 @@ type Item struct {
 	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
 	Live       bool     `json:"live,omitempty" msgpack:"live,omitempty"`
 	ClassCount int64    `json:"class_count" msgpack:"class_count"`
-	// Class aggregates: the friends who gave Class to Object, newest first
-	// (at most MaxAggActors of them), and how many friends did.
+	// CommentCount is the number of standing comments on Object.
+	CommentCount int64 `json:"comment_count" msgpack:"comment_count"`
+	// Aggregates (class, comment): the friends who gave Class to (or
+	// commented on) Object, newest first (at most MaxAggActors of them),
+	// and how many friends did.
 	Actors     []int64 `json:"actors,omitempty" msgpack:"actors,omitempty"`
 	ActorCount int     `json:"actor_count,omitempty" msgpack:"actor_count,omitempty"`
-	// ObjectType is the type of the object a Class aggregate points at.
+	// ObjectType is the type of the object an aggregate points at.
 	ObjectType string `json:"object_type,omitempty" msgpack:"object_type,omitempty"`
 	// Explain is set on ranked pages read with explain=1.
 	Explain *Explain `json:"explain,omitempty" msgpack:"explain,omitempty"`

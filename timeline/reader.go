@@ -42,6 +42,22 @@ type ReaderConfig struct {
 	// CountsMaxAge bounds how old a cached count Candidates uses may be
 	// (default DefaultCountsMaxAge).
 	CountsMaxAge time.Duration
+	// Comments, when set, gives every item of a shown page its object's
+	// comment count (one batched read per page); nil: counts read 0.
+	Comments CommentCounter
+}
+
+// CommentCounter reads objects' comment counts, in order, in one call;
+// objects.Comments satisfies it.
+type CommentCounter interface {
+	CommentCounts(ctx context.Context, ids []string) ([]int64, error)
+}
+
+// PageCounter is a CommentCounter that can also read a page's Class counts
+// in the same call (on Pebble: one iterator for both); hydration of a
+// shown page prefers it to two reads.
+type PageCounter interface {
+	PageCounts(ctx context.Context, ids []string) (class, comments []int64, err error)
 }
 
 // DefaultCountsMaxAge is feedd's --class-count-cache-max-age.
@@ -189,8 +205,8 @@ func (r *Reader) page(ctx context.Context, viewer int64, rel *graph.Relations, a
 		ahead := max(limit-len(items)-len(pending), 8)
 		for _, s := range srcs {
 			for i := range s.buf[:min(ahead, len(s.buf))] {
-				if e := &s.buf[i]; e.Kind == KindClass && classScreen(rel, e) {
-					dst = append(dst, e.Object)
+				if e := &s.buf[i]; e.Kind.Aggregated() && classScreen(rel, e) {
+					dst = append(dst, MarkerObject(e.Kind, e.Object))
 				}
 			}
 		}

@@ -26,11 +26,11 @@ func (r *Reader) screen(ctx context.Context, rel *graph.Relations, viewer int64,
 	if rel.IsBlocked(e.Actor) || (e.Owner != 0 && rel.IsBlocked(e.Owner)) {
 		return c, false, nil
 	}
-	if e.Kind == KindClass {
+	if e.Kind.Aggregated() {
 		if !rel.IsFriend(e.Actor) {
 			return c, false, nil
 		}
-		i, err := mc.get(ctx, r.store, viewer, e.Object)
+		i, err := mc.get(ctx, r.store, viewer, MarkerObject(e.Kind, e.Object))
 		if err != nil {
 			return c, false, err
 		}

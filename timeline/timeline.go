@@ -14,10 +14,32 @@ const (
 	KindPhoto
 	KindGift
 	KindLive
-	KindClass // "your friend Actor gave Class to Object (owned by Owner)"
+	KindClass   // "your friend Actor gave Class to Object (owned by Owner)"
+	KindComment // "your friend Actor commented on Object (owned by Owner)"
 )
 
-var kindNames = [...]string{"", "post", "photo", "gift", "live", "class"}
+var kindNames = [...]string{"", "post", "photo", "gift", "live", "class", "comment"}
+
+// Aggregated reports whether entries of kind k are shown aggregated per
+// object (Class! and comment entries): their Home rows are indexed in the
+// marker index under MarkerObject, and a reader shows one entry per
+// object, at the newest valid marker.
+func (k Kind) Aggregated() bool { return k == KindClass || k == KindComment }
+
+// commentMarkers prefixes the marker-index key of comment entries; '~' is
+// outside the object id charset, so no object id is ever one of them.
+const commentMarkers = "~comment:"
+
+// MarkerObject is the key under which a Home row of an aggregated kind is
+// indexed (Store.Markers): the object itself for Class!, the object
+// prefixed apart for comments, so the two aggregates of one object keep
+// separate markers in the one index.
+func MarkerObject(k Kind, object string) string {
+	if k == KindComment {
+		return commentMarkers + object
+	}
+	return object
+}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && k > 0 {
@@ -90,8 +112,8 @@ type Marker struct {
 // Store keeps timelines. Implementations must be safe for concurrent use.
 type Store interface {
 	// Write upserts rows; writing the same row twice leaves one row. Home
-	// rows of KindClass are also indexed by (user, object, actor) for
-	// Markers.
+	// rows of an Aggregated kind are also indexed by (user,
+	// MarkerObject(kind, object), actor) for Markers.
 	Write(ctx context.Context, rows []Row) error
 	// Delete removes rows (and their class index entries); deleting a
 	// missing row is not an error.

@@ -74,8 +74,8 @@ func (r *Reader) HydrateWith(ctx context.Context, viewer int64, rel *graph.Relat
 	var mc markerCache
 	var objs []string
 	for i := range entries {
-		if e := &entries[i]; e.Kind == KindClass && classScreen(rel, e) {
-			objs = append(objs, e.Object)
+		if e := &entries[i]; e.Kind.Aggregated() && classScreen(rel, e) {
+			objs = append(objs, MarkerObject(e.Kind, e.Object))
 		}
 	}
 	if err := mc.load(ctx, r.store, viewer, objs); err != nil {
@@ -99,7 +99,7 @@ func (r *Reader) HydrateWith(ctx context.Context, viewer int64, rel *graph.Relat
 
 // ParseKind is the Kind named s (Kind.String's inverse); 0 if unknown.
 func ParseKind(s string) Kind {
-	for k := KindPost; k <= KindClass; k++ {
+	for k := KindPost; k <= KindComment; k++ {
 		if kindNames[k] == s {
 			return k
 		}
@@ -146,5 +146,5 @@ func (r *Reader) stateOf(ctx context.Context, cs []candidate, ids []string) ([]o
 // state besides deletion (an aggregate on the object's visibility, a
 // broadcast on whether it ended).
 func needsState(c *candidate) bool {
-	return c.e.Kind == KindClass || c.e.Kind == KindLive
+	return c.e.Kind.Aggregated() || c.e.Kind == KindLive
 }

@@ -105,6 +105,13 @@ func describe(it timeline.Item) string {
 			fmt.Fprintf(&b, " and %d other friend(s)", others)
 		}
 		fmt.Fprintf(&b, " gave Class to %s %s of user %d", orDefault(it.ObjectType, "object"), it.Object, it.Owner)
+	case "comment":
+		others := it.ActorCount - 1
+		fmt.Fprintf(&b, "user %d", it.Actor)
+		if others > 0 {
+			fmt.Fprintf(&b, " and %d other friend(s)", others)
+		}
+		fmt.Fprintf(&b, " commented on %s %s of user %d", orDefault(it.ObjectType, "object"), it.Object, it.Owner)
 	case "gift":
 		fmt.Fprintf(&b, "user %d gave gift %s to user %d", it.Actor, it.Object, it.Owner)
 	case "live":
@@ -128,6 +135,9 @@ func describe(it timeline.Item) string {
 	}
 	if it.ClassCount > 0 && it.Type != "class" {
 		fmt.Fprintf(&b, " · %d Class", it.ClassCount)
+	}
+	if it.CommentCount > 0 {
+		fmt.Fprintf(&b, " · %d comment(s)", it.CommentCount)
 	}
 	return b.String()
 }

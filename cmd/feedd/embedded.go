@@ -23,6 +23,7 @@ type stores struct {
 		timeline.Graph
 	}
 	objects   objects.Store
+	comments  objects.Comments
 	timelines timeline.Store
 	ledger    fanout.Ledger
 	ranking   rankingStore
@@ -65,8 +66,8 @@ func openEmbedded(o options, log *slog.Logger) (*backend, error) {
 	}
 	b := &backend{
 		name: "embedded (" + o.data + ")",
-		stores: stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify(),
-			profiles: st.Profiles()},
+		stores: stores{graph: st.Graph(), objects: st.Objects(), comments: st.Comments(), timelines: st.Timelines(), ledger: st.Ledger(),
+			ranking: st.Ranking(), notify: st.Notify(), profiles: st.Profiles()},
 		publisher: evlog,
 		dead:      st.DeadLetters(),
 		deadStore: st.DeadLetters(),

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lenta-dev/lenta/auth"
+	"github.com/lenta-dev/lenta/comments"
 	"github.com/lenta-dev/lenta/deadletter"
 	"github.com/lenta-dev/lenta/fanout"
 	"github.com/lenta-dev/lenta/httpapi"
@@ -294,14 +295,15 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	defer nt.close()
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
 		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap, Profiles: b.stores.profiles,
-		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
+		Comments: b.stores.comments,
+		Hooks:    []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	lc := newLifecycle(o.life, log)
 	purger, err := newPurger(o.purge, b, reg)
 	if err != nil {
 		return err
 	}
 	proc := &fanout.Processor{Engine: engine, Dead: b.dead, Observer: healthObserver{reg, lc.health.Part("fanout")}, Log: log}
-	reader, closeReader, err := newFeedReader(o.rankCache, timeline.ReaderConfig{Policy: policy},
+	reader, closeReader, err := newFeedReader(o.rankCache, timeline.ReaderConfig{Policy: policy, Comments: b.stores.comments},
 		b.stores.timelines, b.stores.graph, b.stores.objects, reg)
 	if err != nil {
 		return err
@@ -329,6 +331,10 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Notify:      nt.http,
 		People:      people.NewDirectory(b.stores.profiles),
 		DeadLetters: deadLetterAdmin(b),
+	}
+	if rl.reader {
+		httpCfg.Comments = comments.NewReader(b.stores.objects, b.stores.comments, b.stores.graph, nil)
+		httpCfg.CommentCursors = comments.NewCursors(secret)
 	}
 	o.limits.apply(&httpCfg)
 	srv, err := httpapi.New(httpCfg)

@@ -98,7 +98,7 @@ func setupNotify(ctx context.Context, o options, b *backend, secret []byte, obs 
 		return nil, err
 	}
 	return &notifySetup{
-		hook: notify.NewHook(notify.HookConfig{Inbox: inbox, Queue: st, Graph: b.stores.graph}),
+		hook: notify.NewHook(notify.HookConfig{Inbox: inbox, Queue: st, Graph: b.stores.graph, Comments: b.stores.comments}),
 		http: &httpapi.NotifyConfig{Inbox: inbox, Cursors: notify.NewCursors(secret), Subs: st, Checker: tr,
 			PublicKey: keys.Public, AllowHTTP: o.push.allowHTTP, Page: !o.push.noPage},
 		sender: sender,

@@ -61,8 +61,8 @@ func openReal(ctx context.Context, o options, policy timeline.Policy, r roles, l
 	}
 	b := &backend{
 		name: fmt.Sprintf("kafka %s + cassandra %s/%s", o.kafka, o.cassandra, o.keyspace),
-		stores: stores{graph: st.Graph(), objects: st.Objects(), timelines: st.Timelines(), ledger: st.Ledger(), ranking: st.Ranking(), notify: st.Notify(),
-			profiles: st.Profiles()},
+		stores: stores{graph: st.Graph(), objects: st.Objects(), comments: st.Comments(), timelines: st.Timelines(), ledger: st.Ledger(),
+			ranking: st.Ranking(), notify: st.Notify(), profiles: st.Profiles()},
 		health:      st.Health,
 		unavailable: cassandrastore.IsUnavailable,
 		close:       closeAll,

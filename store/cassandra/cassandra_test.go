@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,12 +112,15 @@ func shared(tb testing.TB) *Store {
 // dataTables are every table a store writes (not schema_migrations).
 var dataTables = []string{"timeline_rows", "class_markers", "objects", "marks", "edges", "large_authors", "applied_events"}
 
+// laterTables are the data tables later migrations made (009: comments).
+var laterTables = []string{"comments", "comment_thread"}
+
 // fresh empties the shared store for one subtest of the suite: every
 // subtest must start from an empty store.
 func fresh(t *testing.T) *Store {
 	t.Helper()
 	s := shared(t)
-	for _, tbl := range dataTables {
+	for _, tbl := range append(slices.Clone(dataTables), laterTables...) {
 		if err := s.sess.Query("TRUNCATE " + tbl).ExecContext(t.Context()); err != nil {
 			t.Fatalf("truncate %s: %v", tbl, err)
 		}
@@ -130,6 +134,10 @@ func TestStoreSuiteGraph(t *testing.T) {
 
 func TestStoreSuiteObjects(t *testing.T) {
 	storetest.RunObjects(t, func(t *testing.T) objects.Store { return fresh(t).Objects() })
+}
+
+func TestStoreSuiteComments(t *testing.T) {
+	storetest.RunComments(t, func(t *testing.T) objects.Comments { return fresh(t).Comments() })
 }
 
 func TestStoreSuiteTimeline(t *testing.T) {

@@ -144,6 +144,7 @@ type Store struct {
 
 	graph     GraphStore
 	objects   ObjectStore
+	comments  CommentStore
 	timelines TimelineStore
 	ledger    Ledger
 
@@ -178,6 +179,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.maxAge = cfg.Policy.MaxAge.Milliseconds()
 	}
 	s.graph.s, s.objects.s, s.timelines.s, s.ledger.s = s, s, s, s
+	s.comments.s = s
 	if err := s.checkSchema(ctx); err != nil {
 		sess.Close()
 		return nil, err

@@ -67,7 +67,7 @@ func (s *Store) ttl(ts, now int64) int {
 }
 
 func isClassRow(r *timeline.Row) bool {
-	return r.NS == timeline.Home && r.Entry.Kind == timeline.KindClass
+	return r.NS == timeline.Home && r.Entry.Kind.Aggregated()
 }
 
 // task is one statement (or one single-partition batch) of a multi-row
@@ -168,7 +168,7 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 		if tk.marker {
 			r := &rows[w.ord[tk.lo]]
 			e := &r.Entry
-			return s.exec(ctx, insertMarker, r.User, e.Object, e.Actor, e.TS, e.ID, s.ttl(e.TS, now))
+			return s.exec(ctx, insertMarker, r.User, timeline.MarkerObject(e.Kind, e.Object), e.Actor, e.TS, e.ID, s.ttl(e.TS, now))
 		}
 		if tk.hi-tk.lo == 1 {
 			r := &rows[w.ord[tk.lo]]
@@ -275,9 +275,9 @@ func (t *TimelineStore) classRefs(ctx context.Context, rows []timeline.Row) ([]m
 		}
 		e := &r.Entry
 		switch {
-		case e.Kind == timeline.KindClass && e.Object != "":
-			refs = append(refs, markerRef{user: r.User, object: e.Object, actor: e.Actor, ts: e.TS, id: e.ID})
-		case e.Kind == 0 || e.Kind == timeline.KindClass:
+		case e.Kind.Aggregated() && e.Object != "":
+			refs = append(refs, markerRef{user: r.User, object: timeline.MarkerObject(e.Kind, e.Object), actor: e.Actor, ts: e.TS, id: e.ID})
+		case e.Kind == 0 || e.Kind.Aggregated():
 			unknown = append(unknown, i)
 		}
 	}
@@ -291,12 +291,13 @@ func (t *TimelineStore) classRefs(ctx context.Context, rows []timeline.Row) ([]m
 		var m markerRef
 		err := s.sess.Query(selectRowKV, r.User, int8(r.NS), r.Entry.TS, r.Entry.ID).Idempotent(true).
 			ScanContext(ctx, &kind, &m.object, &m.actor)
-		if err == gocql.ErrNotFound || (err == nil && timeline.Kind(kind) != timeline.KindClass) {
+		if err == gocql.ErrNotFound || (err == nil && !timeline.Kind(kind).Aggregated()) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
+		m.object = timeline.MarkerObject(timeline.Kind(kind), m.object)
 		m.user, m.ts, m.id = r.User, r.Entry.TS, r.Entry.ID
 		found[k] = m
 		return nil

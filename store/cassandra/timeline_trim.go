@@ -64,8 +64,9 @@ func (t *TimelineStore) Trim(ctx context.Context, ns timeline.NS, user int64, ke
 		)
 		for iter.Scan(&m.ts, &m.id, &kind, &m.object, &m.actor) {
 			rows++
-			if timeline.Kind(kind) == timeline.KindClass {
+			if timeline.Kind(kind).Aggregated() {
 				m.user = user
+				m.object = timeline.MarkerObject(timeline.Kind(kind), m.object)
 				refs = append(refs, m)
 			}
 		}

@@ -155,7 +155,7 @@ func (t *TimelineStore) checkMarkers(rows []timeline.Row) {
 		if rowFound && decodeRow(k, rv, &stored) != nil {
 			return // corrupt rows are reported by the reads that meet them
 		}
-		k = markerKey(k[:0], r.User, e.Object, e.Actor, e.TS, e.ID)
+		k = markerKey(k[:0], r.User, timeline.MarkerObject(e.Kind, e.Object), e.Actor, e.TS, e.ID)
 		mv, markerFound, err := get(k)
 		if err != nil {
 			return
@@ -166,7 +166,7 @@ func (t *TimelineStore) checkMarkers(rows []timeline.Row) {
 			invariants.Failf("pebblestore: timeline %s: row exists=%v but its marker exists=%v", where, rowFound, markerFound)
 		case !rowFound:
 			continue // deleted or trimmed since, with its marker
-		case stored.Kind != timeline.KindClass || stored.Actor != e.Actor || stored.Object != e.Object:
+		case stored.Kind != e.Kind || stored.Actor != e.Actor || stored.Object != e.Object:
 			invariants.Failf("pebblestore: timeline %s: the marker points at a row of kind %d, actor %d, object %q",
 				where, stored.Kind, stored.Actor, stored.Object)
 		}

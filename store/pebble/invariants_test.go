@@ -64,6 +64,19 @@ func TestInvariantChecksFire(t *testing.T) {
 			want: `Class count of "o" is 4, but 1 marks are On`,
 		},
 		{
+			name: "comment count equals the standing comments and the thread",
+			setup: func(t *testing.T, s *Store) {
+				_, err := s.Comments().PutComment(ctx, objects.Comment{Object: "o", ID: "c1", Author: 2, Text: "x", TS: 5})
+				must(t, err)
+			},
+			brk: func(t *testing.T, s *Store) { del(t, s, commentThreadKey(nil, "o", 5, "c1")) },
+			write: func(t *testing.T, s *Store) {
+				_, err := s.Comments().PutComment(ctx, objects.Comment{Object: "o", ID: "c2", Author: 3, Text: "y", TS: 6})
+				must(t, err)
+			},
+			want: `comment count of "o" is 2, but 2 comments stand and the thread holds 1`,
+		},
+		{
 			name:  "class row has its marker",
 			setup: func(t *testing.T, s *Store) { must(t, s.Timelines().Write(ctx, []timeline.Row{classRow})) },
 			brk: func(t *testing.T, s *Store) {

@@ -32,6 +32,9 @@ import (
 //	0x20 object     id(tail)                            -> object value
 //	0x21 mark       object str, actor i64               -> mark value
 //	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
+//	0x23 comment    object str, id(tail)                -> comment value (tombstones too)
+//	0x24 commentThread object str, ts i64, id(tail)     -> empty (standing comments)
+//	0x25 commentCount object(tail)                      -> i64 (8 bytes BE)
 //	0x30 row        ns u8, user i64, ts inv64, id invid -> entry value
 //	0x31 marker     user i64, object str, actor i64, ts inv64, id invid -> marker value
 //	0x32 tlversion  ns u8, user i64 -> u64 (timeline.Store.Version; bumped by Write and Delete)
@@ -60,12 +63,17 @@ import (
 //     stripe locks of both the edge and the counter.
 //   - mark holds every mark ever set (Off ones too); classCount[o] = #On
 //     marks of o, written in the same batch as the flip, under o's stripe.
+//   - comment holds every comment ever written or deleted; commentThread
+//     holds (object, ts, id) exactly for the comments that stand (written,
+//     not deleted), and commentCount[o] is their number: all three change
+//     in one batch under o's stripe (comments.go).
 //   - row keys of one timeline share (ns, user) and sort newest first by
 //     (TS desc, ID desc), which is exactly timeline.Position order, so a page
 //     is one forward scan and "strictly after p" is the lower bound
 //     rowKey(p)+0x00. Everything older than a timestamp is one key range.
 //   - marker (user, object, actor, ts, id) exists exactly for each Home
-//     KindClass row (ts, id) of that object and actor: written blind with
+//     row (ts, id) of an Aggregated kind (Class!, comment) of that actor,
+//     object being timeline.MarkerObject(kind, row's object): written blind with
 //     the row, removed with it (Delete, Trim). Readers keep each actor's
 //     first (newest) marker, so no write ever reads one.
 //   - ledgerAge has one key per Record; ledger holds the latest ts per id.
@@ -76,23 +84,26 @@ import (
 //     some: OpenLog finds them and the next clean-up covers them.
 //   - the next seq of a partition is max(last log key, logOffset)+1.
 const (
-	tMeta       byte = 0x01
-	tEdge       byte = 0x10
-	tEdgeRev    byte = 0x11
-	tAudience   byte = 0x12
-	tLarge      byte = 0x13
-	tRelVersion byte = 0x14
-	tObject     byte = 0x20
-	tMark       byte = 0x21
-	tClassCount byte = 0x22
-	tRow        byte = 0x30
-	tMarker     byte = 0x31
-	tTLVersion  byte = 0x32
-	tLedger     byte = 0x40
-	tLedgerAge  byte = 0x41
-	tDead       byte = 0x50
-	tLog        byte = 0x60
-	tLogOffset  byte = 0x61
+	tMeta          byte = 0x01
+	tEdge          byte = 0x10
+	tEdgeRev       byte = 0x11
+	tAudience      byte = 0x12
+	tLarge         byte = 0x13
+	tRelVersion    byte = 0x14
+	tObject        byte = 0x20
+	tMark          byte = 0x21
+	tClassCount    byte = 0x22
+	tComment       byte = 0x23
+	tCommentThread byte = 0x24
+	tCommentCount  byte = 0x25
+	tRow           byte = 0x30
+	tMarker        byte = 0x31
+	tTLVersion     byte = 0x32
+	tLedger        byte = 0x40
+	tLedgerAge     byte = 0x41
+	tDead          byte = 0x50
+	tLog           byte = 0x60
+	tLogOffset     byte = 0x61
 )
 
 // Meta names.

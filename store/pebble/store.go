@@ -78,6 +78,7 @@ type Store struct {
 
 	graph     GraphStore
 	objects   ObjectStore
+	comments  CommentStore
 	timelines TimelineStore
 	ledger    Ledger
 	dead      DeadLetterStore
@@ -148,6 +149,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	s.objCache = newObjectCaching(opts.ObjectCache, len(s.locks))
 	s.homeLocks = make(rwStripes, opts.LockStripes)
 	s.graph.s, s.objects.s, s.timelines.s, s.ledger.s, s.dead.s = s, s, s, s, s
+	s.comments.s = s
 	// Dead letter keys are (ts, seq); a clock-based seq base keeps them unique
 	// across restarts without a scan.
 	s.deadSeq = uint64(time.Now().UnixNano())

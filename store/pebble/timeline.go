@@ -21,7 +21,7 @@ type TimelineStore struct{ s *Store }
 var _ timeline.Store = (*TimelineStore)(nil)
 
 func isClassRow(r *timeline.Row) bool {
-	return r.NS == timeline.Home && r.Entry.Kind == timeline.KindClass
+	return r.NS == timeline.Home && r.Entry.Kind.Aggregated()
 }
 
 // Write upserts rows of any number of timelines in one batch. Home class
@@ -70,7 +70,7 @@ func (t *TimelineStore) Write(ctx context.Context, rows []timeline.Row) error {
 			}
 			w.users = append(w.users, s.homeLocks.ofUser(r.User))
 			k := len(w.arena)
-			w.arena = markerKey(w.arena, r.User, r.Entry.Object, r.Entry.Actor, r.Entry.TS, r.Entry.ID)
+			w.arena = markerKey(w.arena, r.User, timeline.MarkerObject(r.Entry.Kind, r.Entry.Object), r.Entry.Actor, r.Entry.TS, r.Entry.ID)
 			v := len(w.arena)
 			w.arena = appendMarkerVal(w.arena, r.Entry.TS, r.Entry.ID)
 			w.added(k, v)
@@ -140,8 +140,8 @@ func (t *TimelineStore) Delete(ctx context.Context, rows []timeline.Row) error {
 					return fmt.Errorf("pebblestore: delete row: %w", err)
 				}
 			}
-			if e.Kind == timeline.KindClass {
-				mk = markerKey(mk[:0], r.User, e.Object, e.Actor, e.TS, e.ID)
+			if e.Kind.Aggregated() {
+				mk = markerKey(mk[:0], r.User, timeline.MarkerObject(e.Kind, e.Object), e.Actor, e.TS, e.ID)
 				if err := b.Delete(mk, nil); err != nil {
 					_ = b.Close()
 					return fmt.Errorf("pebblestore: delete marker: %w", err)

@@ -151,7 +151,7 @@ func appendRowMarker(mks []byte, user int64, k []byte, it *pebble.Iterator) ([]b
 	if err := decodeEntryVal(v, &ev); err != nil {
 		return mks, err
 	}
-	if ev.kind != timeline.KindClass {
+	if !ev.kind.Aggregated() {
 		return mks, nil
 	}
 	if len(k) < rowPrefixLen+8+1 {
@@ -159,7 +159,7 @@ func appendRowMarker(mks []byte, user int64, k []byte, it *pebble.Iterator) ([]b
 	}
 	ts := decodeInv64(k[rowPrefixLen:])
 	id := string(appendUninvID(nil, k[rowPrefixLen+8:]))
-	return markerKey(mks, user, string(ev.object), ev.actor, ts, id), nil
+	return markerKey(mks, user, timeline.MarkerObject(ev.kind, string(ev.object)), ev.actor, ts, id), nil
 }
 
 // deleteFlat adds to b the deletion of each key of flat (ends as Trim

@@ -32,6 +32,7 @@ func RunTimeline(t *testing.T, newStore func(t *testing.T) timeline.Store) {
 		{"Markers", tlMarkers},
 		{"MarkerRemovedOnlyWithItsRow", tlMarkerOwnRow},
 		{"MarkersOf", tlMarkersOf},
+		{"CommentMarkersApartFromClass", tlCommentMarkers},
 		{"TrimByCount", tlTrimCount},
 		{"TrimByAge", tlTrimAge},
 		{"TrimByCountAndAge", tlTrimBoth},

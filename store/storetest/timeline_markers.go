@@ -96,3 +96,34 @@ func tlMarkerOwnRow(t *testing.T, s timeline.Store) {
 	must(t, s.Delete(t.Context(), rows(timeline.Home, 1, e2)))
 	wantMarkers(t, s, 1, "o")
 }
+
+// tlCommentMarkers: comment rows are indexed like Class rows but under
+// timeline.MarkerObject(KindComment, object), apart from the object's
+// Class markers; a delete, given only the position, and a trim remove
+// them with their rows.
+func tlCommentMarkers(t *testing.T, s timeline.Store) {
+	comment := func(ts int64, id string, actor int64, object string) timeline.Entry {
+		return timeline.Entry{TS: ts, ID: id, Kind: timeline.KindComment, Actor: actor, Object: object, Owner: 99}
+	}
+	ck := timeline.MarkerObject(timeline.KindComment, "o")
+	write(t, s, rows(timeline.Home, 1,
+		classEntry(10, "c10", 20, "o"),
+		comment(11, "m11", 20, "o"),
+		comment(12, "m12", 20, "o"), // a second comment of 20: the newest is its marker
+		comment(13, "m13", 30, "o")))
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
+	wantMarkers(t, s, 1, ck, timeline.Marker{Actor: 20, TS: 12, EventID: "m12"}, timeline.Marker{Actor: 30, TS: 13, EventID: "m13"})
+	got, err := s.MarkersOf(t.Context(), 1, []string{ck, "o"})
+	must(t, err)
+	if len(got) != 2 || len(got[0]) != 2 || len(got[1]) != 1 {
+		t.Fatalf("MarkersOf(comments, class) = %+v", got)
+	}
+	// Deleting by position only (Kind 0) finds the row's kind itself.
+	must(t, s.Delete(t.Context(), []timeline.Row{{NS: timeline.Home, User: 1, Entry: timeline.Entry{TS: 12, ID: "m12"}}}))
+	wantMarkers(t, s, 1, ck, timeline.Marker{Actor: 20, TS: 11, EventID: "m11"}, timeline.Marker{Actor: 30, TS: 13, EventID: "m13"})
+	wantMarkers(t, s, 1, "o", timeline.Marker{Actor: 20, TS: 10, EventID: "c10"})
+	// Trimming to the newest entry drops the older rows' markers too.
+	must(t, s.Trim(t.Context(), timeline.Home, 1, 1, 0))
+	wantMarkers(t, s, 1, ck, timeline.Marker{Actor: 30, TS: 13, EventID: "m13"})
+	wantMarkers(t, s, 1, "o")
+}
