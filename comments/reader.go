@@ -8,6 +8,7 @@ import (
 
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/visibility"
 )
 
@@ -47,6 +48,8 @@ type Comment struct {
 	Text    string `json:"text" msgpack:"text"`
 	TS      int64  `json:"ts" msgpack:"ts"`
 	ReplyTo string `json:"reply_to,omitempty" msgpack:"reply_to,omitempty"`
+	// People names the author when they have a profile (NamePeople).
+	People []people.Person `json:"people,omitempty" msgpack:"people,omitempty"`
 }
 
 // Page is one page of a thread. Next is where to go on from (zero: the

@@ -102,6 +102,11 @@ func (s *Server) getComments(ctx *fasthttp.RequestCtx, f format) {
 		s.storeFailed(ctx, f, "comments", err)
 		return
 	}
+	if err := comments.NamePeople(s.base, s.cfg.People, page.Items); err != nil {
+		s.log.Error("http: comment authors' names failed", slog.Int64("viewer", p.User), slog.Any("err", err))
+		s.storeFailed(ctx, f, "profiles", err)
+		return
+	}
 	body := commentsBody{Items: page.Items, NextCursor: s.cfg.CommentCursors.Encode(p.User, object, newest, page.Next)}
 	if body.Items == nil {
 		body.Items = noComments

@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lenta-dev/lenta/comments"
 	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/schema"
 )
@@ -108,5 +110,42 @@ func TestProfileNeedsServiceToken(t *testing.T) {
 				t.Errorf("error %+v, want %s with %q", eb, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// TestCommentsNamePeople: a thread page names each comment's author who
+// has a profile, in JSON and msgpack alike.
+func TestCommentsNamePeople(t *testing.T) {
+	th := &fakeThreads{page: comments.Page{Items: []comments.Comment{
+		{ID: "c2", Author: 8, Text: "hi", TS: testTS},
+		{ID: "c1", Author: 9, Text: "hey", TS: testTS - 5},
+	}}}
+	profiles := profileMap{8: {User: 8, Name: "Anna", Avatar: "https://x.example/8.jpg", Stamp: schema.Stamp{TS: 1, ID: "p"}}}
+	e := newEnv(t, func(c *Config) {
+		c.Comments, c.CommentCursors = th, comments.NewCursors(testSecret)
+		c.People = people.NewDirectory(profiles)
+	})
+	tok := bearer(e.token(t, 7, false))
+	for _, accept := range []string{ContentTypeJSON, ContentTypeMsgpack} {
+		r := e.do(t, "GET", "/v1/objects/o1/comments", map[string]string{"Authorization": tok, "Accept": accept}, nil)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", accept, r.status, r.body)
+		}
+		var page struct {
+			Items []comments.Comment `json:"items" msgpack:"items"`
+		}
+		var err error
+		if accept == ContentTypeJSON {
+			err = json.Unmarshal(r.body, &page)
+		} else {
+			err = schema.UnmarshalMsgpackValue(r.body, &page)
+		}
+		if err != nil || len(page.Items) != 2 {
+			t.Fatalf("%s: %v: %s", accept, err, r.body)
+		}
+		anna := []people.Person{{ID: 8, Name: "Anna", Avatar: "https://x.example/8.jpg"}}
+		if !slices.Equal(page.Items[0].People, anna) || page.Items[1].People != nil {
+			t.Errorf("%s: people %+v and %+v, want %+v and none", accept, page.Items[0].People, page.Items[1].People, anna)
+		}
 	}
 }
