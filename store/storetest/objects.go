@@ -24,6 +24,7 @@ func RunObjects(t *testing.T, newStore func(t *testing.T) objects.Store) {
 		{"MarksOfManyActors", objManyActors},
 		{"UnclassNeverClassed", objUnclassNever},
 		{"MarkTieBrokenByID", objMarkTie},
+		{"MarkOwnerKeptByChangeNamingNone", objMarkOwnerKept},
 		{"MarksBeforeObjectExists", objMarkBeforeObject},
 		{"ClassCounts", objClassCounts},
 	})
