@@ -143,3 +143,29 @@ func TestHookQueuesPushDue(t *testing.T) {
 		})
 	}
 }
+
+// An activity whose push deadline has already passed when it is applied
+// (a gift replayed a day late, a broadcast applied after its end) queues
+// no task: the sender would drop it as stale, so queueing it only costs
+// the queue a row and the sender a read.
+func TestHookQueuesNothingPastItsDeadline(t *testing.T) {
+	const owner, actor = 16, 5
+	clock := newFakeClock()
+	e := newScanEnv(t, 0, 0)
+	q := &enqueueRecorder{}
+	h := notify.NewHook(notify.HookConfig{Inbox: e.inbox, Queue: q, Now: clock.Now})
+	for _, ev := range []schema.Event{
+		{V: 1, ID: "late-gift", Type: schema.Gift, Object: "g1", Target: owner, Actor: actor,
+			TS: clock.Now().Add(-notify.GiftTTL - time.Minute).UnixMilli()},
+		{V: 1, ID: "ended-live", Type: schema.Live, Object: "l1", Actor: actor, Audience: schema.AudiencePublic,
+			TS: clock.Now().Add(-2 * time.Hour).UnixMilli(), Until: clock.Now().Add(-time.Hour).UnixMilli()},
+	} {
+		eff := fanout.Effect{Recipients: []int64{owner}}
+		if err := h.Applied(t.Context(), &ev, &eff); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(q.tasks) != 0 {
+		t.Fatalf("%d tasks queued past their deadline: %+v", len(q.tasks), q.tasks)
+	}
+}
