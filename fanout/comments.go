@@ -25,17 +25,26 @@ func commentEntry(c *objects.Comment, owner int64) timeline.Entry {
 		Object: c.Object, Owner: owner}
 }
 
-// comment stores a comment on an object the commenter may see and shows
-// it to the commenter's friends, aggregated per object.
-func (e *Engine) comment(ctx context.Context, b *batch, ev *schema.Event) error {
+// commentedObject reads the object a comment event names, refusing the
+// event when this pipeline keeps no comments.
+func (e *Engine) commentedObject(ctx context.Context, ev *schema.Event) (objects.Object, error) {
 	if e.cfg.Comments == nil {
-		return reject("comments are not enabled in this pipeline")
+		return objects.Object{}, reject("comments are not enabled in this pipeline")
 	}
 	objs, err := e.objects.Get(ctx, []string{ev.Object})
 	if err != nil {
-		return fmt.Errorf("read object: %w", err)
+		return objects.Object{}, fmt.Errorf("read object: %w", err)
 	}
-	obj := objs[0]
+	return objs[0], nil
+}
+
+// comment stores a comment on an object the commenter may see and shows
+// it to the commenter's friends, aggregated per object.
+func (e *Engine) comment(ctx context.Context, b *batch, ev *schema.Event) error {
+	obj, err := e.commentedObject(ctx, ev)
+	if err != nil {
+		return err
+	}
 	if obj.Deleted {
 		return nil // the object is gone: the comment shows nowhere
 	}
@@ -123,14 +132,10 @@ func (e *Engine) chain(ctx context.Context, object, id string, replier int64, re
 // commentDelete deletes a comment (by its author or the object's owner)
 // and removes its rows from the author's friends' timelines.
 func (e *Engine) commentDelete(ctx context.Context, b *batch, ev *schema.Event) error {
-	if e.cfg.Comments == nil {
-		return reject("comments are not enabled in this pipeline")
-	}
-	objs, err := e.objects.Get(ctx, []string{ev.Object})
+	obj, err := e.commentedObject(ctx, ev)
 	if err != nil {
-		return fmt.Errorf("read object: %w", err)
+		return err
 	}
-	obj := objs[0]
 	cs, err := e.cfg.Comments.GetComments(ctx, ev.Object, []string{ev.CommentID})
 	if err != nil {
 		return fmt.Errorf("read comment: %w", err)

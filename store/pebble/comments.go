@@ -207,22 +207,7 @@ func (c *CommentStore) CommentPage(ctx context.Context, object string, after obj
 
 // CommentCounts reads each object's comment count with one multi-get.
 func (c *CommentStore) CommentCounts(ctx context.Context, ids []string) ([]int64, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]int64, len(ids))
-	kb := c.s.getBuf()
-	defer c.s.putBuf(kb)
-	keys := c.s.keys(kb, len(ids), func(b []byte, i int) []byte { return commentCountKey(b, ids[i]) })
-	err := c.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		n, err := decodeCounter(v)
-		out[i] = n
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return c.s.counters(ctx, ids, commentCountKey)
 }
 
 // PageCounts reads the Class and the comment count of each object with

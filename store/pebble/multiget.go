@@ -128,3 +128,24 @@ func (s *Store) multiGetArena(ctx context.Context, n int, mk func(b []byte, i in
 	}
 	return nil
 }
+
+// counters reads one 8-byte counter per id (key makes its key) with one
+// multiGet; an absent counter is 0.
+func (s *Store) counters(ctx context.Context, ids []string, key func(b []byte, id string) []byte) ([]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(ids))
+	kb := s.getBuf()
+	defer s.putBuf(kb)
+	keys := s.keys(kb, len(ids), func(b []byte, i int) []byte { return key(b, ids[i]) })
+	err := s.multiGet(ctx, keys, func(i int, v []byte) error {
+		n, err := decodeCounter(v)
+		out[i] = n
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -218,20 +218,5 @@ func (o *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mark
 // ClassCounts returns the Class count of each object, in order; unknown
 // objects count 0.
 func (o *ObjectStore) ClassCounts(ctx context.Context, ids []string) ([]int64, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]int64, len(ids))
-	kb := o.s.getBuf()
-	defer o.s.putBuf(kb)
-	keys := o.s.keys(kb, len(ids), func(b []byte, i int) []byte { return classCountKey(b, ids[i]) })
-	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		n, err := decodeCounter(v)
-		out[i] = n
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return o.s.counters(ctx, ids, classCountKey)
 }
