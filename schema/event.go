@@ -28,17 +28,19 @@ const (
 	Unblock     Type = "unblock"      // actor lifts a block
 	GroupAdd    Type = "group_add"    // actor puts friend target into their friend group object
 	GroupRemove Type = "group_remove" // actor takes target out of their friend group object
+	React       Type = "react"        // actor reacts to object owned by target with reaction (replaces their previous one)
+	Unreact     Type = "unreact"      // actor takes their reaction back, whatever its kind
 )
 
 // Types lists every known type, in documentation order.
 var Types = []Type{Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove}
+	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, React, Unreact}
 
 // Known reports whether t is a type of a contract version this build reads.
 func (t Type) Known() bool {
 	switch t {
 	case Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove:
+		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, React, Unreact:
 		return true
 	}
 	return false
@@ -91,6 +93,9 @@ type Event struct {
 	Until int64 `msgpack:"until,omitempty" json:"until,omitempty"`
 	// TS is when it happened, unix ms.
 	TS int64 `msgpack:"ts" json:"ts"`
+	// Reaction is the kind of a react: one of the configured set
+	// (Reactions); "class" is a Class!.
+	Reaction string `msgpack:"reaction,omitempty" json:"reaction,omitempty"`
 }
 
 // Audience values.

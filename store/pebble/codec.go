@@ -19,6 +19,9 @@ import (
 //
 //	edge    v, flags(bit0 On), stamp.ts, stamp.id(tail)
 //	mark    v, flags(bit0 On), owner, stamp.ts, stamp.id str, since.ts, since.id(tail)
+//	mark v2 2, flags(bit0 On), owner, stamp.ts, stamp.id str, since.ts, since.id str, kind(tail)
+//	        (v2 only for a kind other than Class!: a Class! mark is written as v1)
+//	reacts  v, then per kind: kind str, count (kinds ascending, counts > 0)
 //	object  v, flags(bit0 Deleted, bit1 Ended), type str, author, target,
 //	        audience str, text str, #media uvarint, media str..., ts, until,
 //	        eventID str, changed.ts, changed.id(tail)
@@ -149,23 +152,34 @@ func edgeOn(v []byte) bool { return len(v) > 1 && v[1]&1 != 0 }
 
 // ---- marks ----
 
+const markV2 = 2 // a mark with a reaction kind
+
 func appendMarkVal(b []byte, m *objects.Mark) []byte {
 	var f byte
 	if m.On {
 		f = 1
 	}
-	b = append(b, valueV1, f)
+	v := byte(valueV1)
+	if m.Kind != "" {
+		v = markV2
+	}
+	b = append(b, v, f)
 	b = binary.AppendVarint(b, m.Owner)
 	b = binary.AppendVarint(b, m.Stamp.TS)
 	b = appendStr(b, m.Stamp.ID)
 	b = binary.AppendVarint(b, m.Since.TS)
-	return append(b, m.Since.ID...)
+	if m.Kind == "" {
+		return append(b, m.Since.ID...)
+	}
+	b = appendStr(b, m.Since.ID)
+	return append(b, m.Kind...)
 }
 
 func decodeMarkVal(v []byte, m *objects.Mark) error {
 	r := reader{b: v}
-	if err := r.version("mark"); err != nil {
-		return err
+	ver := r.u8()
+	if r.bad || (ver != valueV1 && ver != markV2) {
+		return corrupt("mark: unknown version")
 	}
 	f := r.u8()
 	m.On = f&1 != 0
@@ -173,11 +187,74 @@ func decodeMarkVal(v []byte, m *objects.Mark) error {
 	m.Stamp.TS = r.varint()
 	m.Stamp.ID = r.str()
 	m.Since.TS = r.varint()
+	if ver == markV2 {
+		m.Since.ID = r.str()
+	}
 	if r.bad {
 		return corrupt("mark")
 	}
+	if ver == markV2 {
+		m.Kind = objects.InternKind(r.tail())
+		if m.Kind == "" {
+			return corrupt("mark: empty kind")
+		}
+		return nil
+	}
+	m.Kind = ""
 	m.Since.ID = string(r.tail())
 	return nil
+}
+
+// markKindOf reads only whether a mark value is on and its kind (a
+// slice of v; nil for a Class!), without allocating: MyReactions' decoder.
+func markKindOf(v []byte) (on bool, kind []byte, err error) {
+	r := reader{b: v}
+	ver := r.u8()
+	f := r.u8()
+	if r.bad || (ver != valueV1 && ver != markV2) {
+		return false, nil, corrupt("mark")
+	}
+	if f&1 == 0 || ver == valueV1 {
+		return f&1 != 0, nil, nil
+	}
+	r.varint()
+	r.varint()
+	r.bytes()
+	r.varint()
+	r.bytes()
+	if r.bad || len(r.b) == 0 {
+		return false, nil, corrupt("mark")
+	}
+	return true, r.tail(), nil
+}
+
+func appendReactsVal(b []byte, other []objects.KindCount) []byte {
+	b = append(b, valueV1)
+	for _, k := range other {
+		b = appendStr(b, k.Kind)
+		b = binary.AppendVarint(b, k.N)
+	}
+	return b
+}
+
+// decodeReactsVal appends the counts of v to dst.
+func decodeReactsVal(v []byte, dst []objects.KindCount) ([]objects.KindCount, error) {
+	r := reader{b: v}
+	if err := r.version("reaction counts"); err != nil {
+		return dst, err
+	}
+	for len(r.b) > 0 && !r.bad {
+		kind := r.bytes()
+		c := r.varint()
+		if r.bad || len(kind) == 0 {
+			break
+		}
+		dst = append(dst, objects.KindCount{Kind: objects.InternKind(kind), N: c})
+	}
+	if r.bad {
+		return dst, corrupt("reaction counts")
+	}
+	return dst, nil
 }
 
 // ---- objects ----

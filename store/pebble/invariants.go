@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/invariants"
 	"github.com/lenta-dev/lenta/notify"
+	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -98,7 +100,8 @@ func (g *GraphStore) checkEdges(ctx context.Context, edges []graph.Edge) {
 }
 
 // checkClassCount checks, after SetMark committed and under the object's
-// stripe, that the object's Class count is its number of On marks.
+// stripe, that the object's Class count is its number of On Class! marks
+// and its other-kind counts are the numbers of On marks of each kind.
 func (o *ObjectStore) checkClassCount(ctx context.Context, object string) {
 	s := o.s
 	n, err := s.getCounter(classCountKey(nil, object))
@@ -106,10 +109,16 @@ func (o *ObjectStore) checkClassCount(ctx context.Context, object string) {
 		return
 	}
 	var on int64
+	var others []objects.KindCount
 	p := appendStr([]byte{tMark}, object)
 	if s.scan(ctx, p, prefixEnd(nil, p), func(_, v []byte) bool {
-		if len(v) > 1 && v[1]&1 != 0 { // appendMarkVal: version, then flags
+		isOn, kind, err := markKindOf(v)
+		switch {
+		case err != nil || !isOn:
+		case kind == nil:
 			on++
+		default:
+			others = objects.AddOther(others, string(kind), 1)
 		}
 		return true
 	}) != nil {
@@ -117,6 +126,17 @@ func (o *ObjectStore) checkClassCount(ctx context.Context, object string) {
 	}
 	if n != on {
 		invariants.Failf("pebblestore: Class count of %q is %d, but %d marks are On", object, n, on)
+	}
+	var stored []objects.KindCount
+	if v, found, err := s.getCopy(reactCountKey(nil, object), nil); err != nil {
+		return
+	} else if found {
+		if stored, err = decodeReactsVal(v, nil); err != nil {
+			invariants.Failf("pebblestore: reaction counts of %q: %v", object, err)
+		}
+	}
+	if !slices.Equal(stored, others) {
+		invariants.Failf("pebblestore: reaction counts of %q are %v, but the On marks are %v", object, stored, others)
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 //	0x20 object     id(tail)                            -> object value
 //	0x21 mark       object str, actor i64               -> mark value
 //	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
+//	0x23 reactCount object(tail)                        -> reaction counts value
 //	0x30 row        ns u8, user i64, ts inv64, id invid -> entry value
 //	0x31 marker     user i64, object str, actor i64, ts inv64, id invid -> marker value
 //	0x32 tlversion  ns u8, user i64 -> u64 (timeline.Store.Version; bumped by Write and Delete)
@@ -59,7 +60,9 @@ import (
 //     written in the same batch as the edge flip that changes it, under the
 //     stripe locks of both the edge and the counter.
 //   - mark holds every mark ever set (Off ones too); classCount[o] = #On
-//     marks of o, written in the same batch as the flip, under o's stripe.
+//     marks of o of kind Class!, reactCount[o] the #On marks of o of each
+//     other kind (those above 0), both written in the same batch as the
+//     flip or kind change, under o's stripe.
 //   - row keys of one timeline share (ns, user) and sort newest first by
 //     (TS desc, ID desc), which is exactly timeline.Position order, so a page
 //     is one forward scan and "strictly after p" is the lower bound
@@ -85,6 +88,7 @@ const (
 	tObject     byte = 0x20
 	tMark       byte = 0x21
 	tClassCount byte = 0x22
+	tReactCount byte = 0x23
 	tRow        byte = 0x30
 	tMarker     byte = 0x31
 	tTLVersion  byte = 0x32
@@ -222,6 +226,10 @@ func markKey(b []byte, object string, actor int64) []byte {
 
 func classCountKey(b []byte, object string) []byte {
 	return append(append(b, tClassCount), object...)
+}
+
+func reactCountKey(b []byte, object string) []byte {
+	return append(append(b, tReactCount), object...)
 }
 
 // ---- timelines ----

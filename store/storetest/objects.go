@@ -26,6 +26,10 @@ func RunObjects(t *testing.T, newStore func(t *testing.T) objects.Store) {
 		{"MarkTieBrokenByID", objMarkTie},
 		{"MarksBeforeObjectExists", objMarkBeforeObject},
 		{"ClassCounts", objClassCounts},
+		{"ReactionLifecycle", objReactionLifecycle},
+		{"ReactionStampsAndLateUndo", objReactionStamps},
+		{"ReactionCountsOfManyActors", objReactionMany},
+		{"MyReactionsBatch", objMyReactions},
 	})
 }
 
