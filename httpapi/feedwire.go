@@ -29,7 +29,7 @@ func (b *msgpackFeed) StreamMsgpack(w *schema.MsgpackWriter) {
 func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	n := 6 // event_id, type, actor, object, ts, class_count are always written
 	for _, present := range [...]bool{it.Owner != 0, it.Audience != "", it.Text != "", len(it.Media) > 0,
-		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil} {
+		it.Until != 0, it.Live, len(it.Reactions) > 0, it.ReactionCount != 0, it.MyReaction != "", len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil} {
 		if present {
 			n++
 		}
@@ -74,6 +74,25 @@ func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	}
 	w.String("class_count")
 	w.Int(it.ClassCount)
+	if len(it.Reactions) > 0 {
+		w.String("reactions")
+		w.ArrayLen(len(it.Reactions))
+		for _, k := range it.Reactions {
+			w.MapLen(2)
+			w.String("kind")
+			w.String(k.Kind)
+			w.String("count")
+			w.Int(k.N)
+		}
+	}
+	if it.ReactionCount != 0 {
+		w.String("reaction_count")
+		w.Int(it.ReactionCount)
+	}
+	if it.MyReaction != "" {
+		w.String("my_reaction")
+		w.String(it.MyReaction)
+	}
 	if len(it.Actors) > 0 {
 		w.String("actors")
 		w.ArrayLen(len(it.Actors))

@@ -38,6 +38,8 @@ func fillAll(t *testing.T, v reflect.Value) {
 					s.Index(j).SetString("m")
 				case reflect.Int64:
 					s.Index(j).SetInt(int64(300 + j))
+				case reflect.Struct:
+					fillAll(t, s.Index(j))
 				default:
 					t.Fatalf("fillAll: unhandled slice of %s", s.Index(j).Kind())
 				}

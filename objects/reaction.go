@@ -37,8 +37,8 @@ func MarkKind(reaction string) string {
 
 // KindCount is the count of one reaction kind other than Class!.
 type KindCount struct {
-	Kind string
-	N    int64
+	Kind string `json:"kind" msgpack:"kind"`
+	N    int64  `json:"count" msgpack:"count"`
 }
 
 // Counts is one object's reactions: its Class count and the counts of the

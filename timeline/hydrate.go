@@ -37,15 +37,20 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	if err != nil {
 		return nil, fmt.Errorf("hydrate objects: %w", err)
 	}
-	var counts []int64
+	// light: the totals ranking needs; else every kind and the viewer's
+	// own reactions, each in one batched read for the whole page.
+	var class, totals []int64
+	var counts []objects.Counts
+	var mine []string
 	if light {
-		counts, err = r.candidateCounts(ctx, ids, now)
+		class, totals, err = r.candidateCounts(ctx, ids, now)
 	} else {
-		counts, err = r.content.ClassCounts(ctx, ids)
+		counts, mine, err = r.reactions(ctx, viewer, ids)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("class counts: %w", err)
+		return nil, fmt.Errorf("reaction counts: %w", err)
 	}
+	var rbuf ReactionCounts // the items' reaction lists share one backing array
 	out = slices.Grow(out, len(cs))
 	var actors []int64 // the aggregates' actor lists share one backing array
 	for i := range cs {
@@ -77,7 +82,12 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 			}
 		}
 		it := Item{EventID: c.e.ID, Type: c.e.Kind.String(), Actor: c.e.Actor, Object: c.e.Object,
-			TS: c.e.TS, Owner: c.e.Owner, ClassCount: counts[i]}
+			TS: c.e.TS, Owner: c.e.Owner}
+		if light {
+			it.ClassCount, it.ReactionCount = class[i], totals[i]
+		} else {
+			rbuf = it.setReactions(&counts[i], mine[i], rbuf, len(cs))
+		}
 		if c.e.Kind == KindClass {
 			it.ActorCount = len(c.markers)
 			n := min(len(c.markers), MaxAggActors)

@@ -18,6 +18,13 @@ type Item struct {
 	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
 	Live       bool     `json:"live,omitempty" msgpack:"live,omitempty"`
 	ClassCount int64    `json:"class_count" msgpack:"class_count"`
+	// Reactions are the object's reaction counts per kind (Class! among
+	// them, first), those above zero; ReactionCount is their total, what
+	// ranking's engagement counts; MyReaction is the viewer's own kind on
+	// the object ("" none). See reactions.go.
+	Reactions     ReactionCounts `json:"reactions,omitempty" msgpack:"reactions,omitempty"`
+	ReactionCount int64          `json:"reaction_count,omitempty" msgpack:"reaction_count,omitempty"`
+	MyReaction    string         `json:"my_reaction,omitempty" msgpack:"my_reaction,omitempty"`
 	// Class aggregates: the friends who gave Class to Object, newest first
 	// (at most MaxAggActors of them), and how many friends did.
 	Actors     []int64 `json:"actors,omitempty" msgpack:"actors,omitempty"`

@@ -109,7 +109,7 @@ func shared(tb testing.TB) *Store {
 }
 
 // dataTables are every table a store writes (not schema_migrations).
-var dataTables = []string{"timeline_rows", "class_markers", "objects", "marks", "edges", "large_authors", "applied_events"}
+var dataTables = []string{"timeline_rows", "class_markers", "objects", "marks", "edges", "large_authors", "applied_events", "my_reactions"}
 
 // fresh empties the shared store for one subtest of the suite: every
 // subtest must start from an empty store.
