@@ -79,13 +79,17 @@ func NewHook(cfg HookConfig) *Hook {
 // Applied implements fanout.Hook.
 func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect) error {
 	switch ev.Type {
-	case schema.Class:
-		if !eff.Mark.On || eff.Mark.Owner == ev.Actor || (eff.Object.Exists() && eff.Object.Deleted) {
+	case schema.Class, schema.React:
+		// One group per object for every kind, keyed by when the
+		// reaction turned on: a change of kind rewrites the actor's
+		// activity in the same group.
+		m := eff.Mark
+		if !m.On || m.Owner == ev.Actor || (eff.Object.Exists() && eff.Object.Deleted) {
 			return nil
 		}
-		return h.single(ctx, ev, Activity{User: eff.Mark.Owner, Kind: KindClass, Object: ev.Object,
-			Group: GroupKey(KindClass, ev.Object, ev.TS)})
-	case schema.Unclass:
+		return h.single(ctx, ev, Activity{User: m.Owner, Kind: ReactionKind(m.KindName()), Object: ev.Object,
+			Group: GroupKey(KindClass, ev.Object, m.Since.TS)})
+	case schema.Unclass, schema.Unreact:
 		m := eff.Mark
 		if m.On || m.Owner == 0 || m.Since.IsZero() {
 			return nil

@@ -18,6 +18,11 @@ const (
 	KindFriend Kind = "friend" // someone became your friend (grouped)
 	KindFollow Kind = "follow" // someone started following you (grouped)
 	KindLive   Kind = "live"   // someone you follow or are friends with went live
+	// KindReact is a group of reactions on your object that holds at
+	// least one other than Class! (grouped per object with the Class!
+	// marks; reactions.go). Its activities are stored with the kind
+	// ReactionKind gives.
+	KindReact Kind = "react"
 )
 
 // Coalesced reports whether pushes of k wait for the end of their
@@ -25,7 +30,7 @@ const (
 // the grouped kinds. A gift or a broadcast is pushed as soon as it is
 // queued.
 func (k Kind) Coalesced() bool {
-	switch k {
+	switch k.base() {
 	case KindClass, KindFriend, KindFollow:
 		return true
 	}
@@ -34,8 +39,8 @@ func (k Kind) Coalesced() bool {
 
 // Known reports whether k is a kind this build makes.
 func (k Kind) Known() bool {
-	switch k {
-	case KindClass, KindGift, KindFriend, KindFollow, KindLive:
+	switch k.base() {
+	case KindClass, KindGift, KindFriend, KindFollow, KindLive, KindReact:
 		return true
 	}
 	return false
@@ -104,7 +109,10 @@ type Notification struct {
 	ActorCount int      `json:"actor_count" msgpack:"actor_count"`
 	TS         int64    `json:"ts" msgpack:"ts"`
 	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
-	Read       bool     `json:"read" msgpack:"read"`
+	// Reactions are the kinds of a reactions group (class or react), the
+	// most given first: ["love", "class"].
+	Reactions []string `json:"reactions,omitempty" msgpack:"reactions,omitempty"`
+	Read      bool     `json:"read" msgpack:"read"`
 	Pos        Position `json:"-" msgpack:"-"`
 }
 
