@@ -102,18 +102,18 @@ func (p Position) After(q Position) bool {
 
 // Notification is one group as the API shows it.
 type Notification struct {
-	ID         string   `json:"id" msgpack:"id"`
-	Kind       Kind     `json:"type" msgpack:"type"`
-	Object     string   `json:"object,omitempty" msgpack:"object,omitempty"`
-	Actors     []int64  `json:"actors" msgpack:"actors"` // newest first, at most MaxActorsShown
-	ActorCount int      `json:"actor_count" msgpack:"actor_count"`
-	TS         int64    `json:"ts" msgpack:"ts"`
-	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
+	ID         string  `json:"id" msgpack:"id"`
+	Kind       Kind    `json:"type" msgpack:"type"`
+	Object     string  `json:"object,omitempty" msgpack:"object,omitempty"`
+	Actors     []int64 `json:"actors" msgpack:"actors"` // newest first, at most MaxActorsShown
+	ActorCount int     `json:"actor_count" msgpack:"actor_count"`
+	TS         int64   `json:"ts" msgpack:"ts"`
+	Until      int64   `json:"until,omitempty" msgpack:"until,omitempty"`
 	// Reactions are the kinds of a reactions group (class or react), the
 	// most given first: ["love", "class"].
 	Reactions []string `json:"reactions,omitempty" msgpack:"reactions,omitempty"`
 	Read      bool     `json:"read" msgpack:"read"`
-	Pos        Position `json:"-" msgpack:"-"`
+	Pos       Position `json:"-" msgpack:"-"`
 }
 
 // MaxActorsShown is how many actors a notification names.
