@@ -23,7 +23,7 @@ func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
 // refusal of the contract (ReasonInvalid), naming the configured set.
 func (e *Engine) reactEvent(ctx context.Context, b *batch, ev *schema.Event) error {
 	if err := e.cfg.Reactions.Check(ev); err != nil {
-		return err
+		return rejectAs(schema.ErrInvalid, "%v", err)
 	}
 	return e.react(ctx, b, ev, objects.MarkKind(ev.Reaction))
 }

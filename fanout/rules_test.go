@@ -232,7 +232,7 @@ func (s *script) snapshot() string {
 		fmt.Fprintf(&b, "\n\t\tfeed %d: %s / stored: %s / notifications: %s", u, s.feed(u), s.stored(u), s.notifications(u))
 	}
 	for _, o := range slices.Sorted(maps.Keys(s.objs)) {
-		fmt.Fprintf(&b, "\n\t\tcount %s %d", o, s.count(o))
+		fmt.Fprintf(&b, "\n\t\tcount %s %d, reactions %s", o, s.count(o), s.reactions(o))
 	}
 	return b.String()
 }
@@ -266,6 +266,11 @@ func (s *script) expect(rest string) {
 	s.start()
 	what, want, ok := strings.Cut(rest, ":")
 	f := strings.Fields(what)
+	if len(f) == 2 && f[0] == "reactions" {
+		s.objs[f[1]] = true
+		s.expectReactions(f[1], want)
+		return
+	}
 	if !ok {
 		if len(f) != 3 || f[0] != "count" {
 			s.fail("want: expect feed|stored feed|notifications <users>: <list>, or expect count <item> <n>")
@@ -285,6 +290,8 @@ func (s *script) expect(rest string) {
 		read, f = s.stored, f[2:]
 	case len(f) > 1 && f[0] == "notifications":
 		read, f = s.notifications, f[1:]
+	case len(f) > 1 && f[0] == "mine":
+		read, f = s.mine, f[1:]
 	default:
 		s.fail("want: expect feed|stored feed|notifications <users>: <list>")
 	}
@@ -381,7 +388,11 @@ func (s *script) notifications(user int64) string {
 		if n.Object != "" {
 			w += " " + n.Object
 		}
-		out = append(out, w+" by "+ids(n.Actors))
+		w += " by " + ids(n.Actors)
+		if len(n.Reactions) > 0 {
+			w += " with " + strings.Join(n.Reactions, ",")
+		}
+		out = append(out, w)
 	}
 	return list(out)
 }
@@ -429,7 +440,8 @@ func (s *script) event(f []string) *schema.Event {
 	}
 	var rest []string
 	switch typ {
-	case schema.Post, schema.Photo, schema.Live, schema.LiveEnd, schema.Delete, schema.Class, schema.Unclass:
+	case schema.Post, schema.Photo, schema.Live, schema.LiveEnd, schema.Delete, schema.Class, schema.Unclass,
+		schema.React, schema.Unreact:
 		word(2, "by")
 		ev.Object, ev.Actor, rest = f[1], s.user(f[3]), f[4:]
 	case schema.Gift:
@@ -467,6 +479,8 @@ func (s *script) event(f []string) *schema.Event {
 			ev.Object = v
 		case "as":
 			name = v
+		case "with":
+			ev.Reaction = v
 		case "until", "at":
 			d := time.Duration(s.number(v)) * time.Second
 			if len(rest) > 0 && units[rest[0]] != 0 {
@@ -478,10 +492,10 @@ func (s *script) event(f []string) *schema.Event {
 				ev.Until = scriptStart.Add(d).UnixMilli()
 			}
 		default:
-			s.fail("unknown option %q (audience, until, owner, group, at, as)", k)
+			s.fail("unknown option %q (audience, until, owner, group, at, as, with)", k)
 		}
 	}
-	if (typ == schema.Class || typ == schema.Unclass) && ev.Target == 0 {
+	if (typ == schema.Class || typ == schema.Unclass || typ == schema.React || typ == schema.Unreact) && ev.Target == 0 {
 		if ev.Target = s.author[ev.Object]; ev.Target == 0 {
 			s.fail("%s of an item the script never made: say whose it is (owner <user>)", typ)
 		}
