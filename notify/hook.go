@@ -88,7 +88,7 @@ func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect
 			return nil
 		}
 		return h.single(ctx, ev, Activity{User: m.Owner, Kind: ReactionKind(m.KindName()), Object: ev.Object,
-			Group: GroupKey(KindClass, ev.Object, m.Since.TS)})
+			Group: GroupKey(KindClass, ev.Object, m.Since.TS), EventID: reactionEventID(&m)})
 	case schema.Unclass, schema.Unreact:
 		m := eff.Mark
 		if m.On || m.Owner == 0 || m.Since.IsZero() {
@@ -232,7 +232,9 @@ func (h *Hook) single(ctx context.Context, ev *schema.Event, a Activity) error {
 	return h.add(ctx, ev, a)
 }
 
-// add adds a one-recipient activity and queues its push when it is new;
+// add adds a one-recipient activity and queues its push when it is new
+// (its EventID, the event's id unless the caller named another, is not
+// the stored one);
 // the caller has ruled out a block between the two users. (A block
 // committed from the other user's partition after that check and
 // retracted before this write can leave the activity, as it could after a
@@ -241,7 +243,10 @@ func (h *Hook) add(ctx context.Context, ev *schema.Event, a Activity) error {
 	if a.User == 0 || a.User == ev.Actor {
 		return nil
 	}
-	a.Actor, a.TS, a.EventID = ev.Actor, ev.TS, ev.ID
+	a.Actor, a.TS = ev.Actor, ev.TS
+	if a.EventID == "" {
+		a.EventID = ev.ID
+	}
 	added, err := h.cfg.Inbox.Add(ctx, a)
 	if err != nil || !added {
 		return err

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 )
 
@@ -86,4 +87,17 @@ func reactionsOf(acts []Activity) (Kind, []string) {
 		return KindClass, nil // a Class!-only group reads as before
 	}
 	return kind, kinds
+}
+
+// reactionEventID is the id an activity of a reaction is stored with: the
+// reaction's state, not the event that set it, so that delivering again
+// an event that left the reaction as it was finds its activity and
+// changes nothing. A Class! keeps the id of the event that turned it on
+// (the mark's Since: what it was before reactions); another kind adds
+// the kind, so a change of kind is new.
+func reactionEventID(m *objects.Mark) string {
+	if m.Kind == "" {
+		return m.Since.ID
+	}
+	return m.Since.ID + "#" + m.Kind
 }
