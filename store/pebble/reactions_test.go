@@ -1,0 +1,57 @@
+package pebblestore
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/lenta-dev/lenta/objects"
+	"github.com/lenta-dev/lenta/schema"
+)
+
+func TestMarkValueKinds(t *testing.T) {
+	for _, m := range []objects.Mark{
+		{On: true, Owner: 9, Stamp: schema.Stamp{TS: 5, ID: "c"}, Since: schema.Stamp{TS: 4, ID: "b"}},
+		{On: true, Owner: 9, Stamp: schema.Stamp{TS: 5, ID: "c"}, Since: schema.Stamp{TS: 4, ID: "b"}, Kind: "love"},
+		{On: false, Owner: 9, Stamp: schema.Stamp{TS: 6, ID: "u"}, Since: schema.Stamp{TS: 4, ID: "b"}, Kind: "party"},
+	} {
+		v := appendMarkVal(nil, &m)
+		if (m.Kind == "") != (v[0] == valueV1) {
+			t.Errorf("%+v: version %d (a Class! mark stays v1, byte for byte)", m, v[0])
+		}
+		var got objects.Mark
+		if err := decodeMarkVal(v, &got); err != nil || got != m {
+			t.Errorf("decode(%x) = %+v, %v; want %+v", v, got, err, m)
+		}
+		on, kind, err := markKindOf(v)
+		if err != nil || on != m.On || (on && string(kind) != m.Kind) {
+			t.Errorf("markKindOf(%+v) = %v, %q, %v", m, on, kind, err)
+		}
+	}
+	other := []objects.KindCount{{Kind: "love", N: 3}, {Kind: "wow", N: 1}}
+	got, err := decodeReactsVal(appendReactsVal(nil, other), nil)
+	if err != nil || !slices.Equal(got, other) {
+		t.Errorf("reaction counts = %v, %v", got, err)
+	}
+}
+
+// FuzzReactionValues: the decoders of mark and reaction-count values
+// never panic on a corrupt value, and what appendMarkVal writes decodes
+// back.
+func FuzzReactionValues(f *testing.F) {
+	f.Add(appendMarkVal(nil, &objects.Mark{On: true, Kind: "love", Stamp: schema.Stamp{TS: 1, ID: "a"}}))
+	f.Add(appendMarkVal(nil, &objects.Mark{On: true, Stamp: schema.Stamp{TS: 1, ID: "a"}}))
+	f.Add(appendReactsVal(nil, []objects.KindCount{{Kind: "lol", N: 2}}))
+	f.Add([]byte{2, 1})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var m objects.Mark
+		if decodeMarkVal(v, &m) == nil {
+			again := appendMarkVal(nil, &m)
+			var m2 objects.Mark
+			if err := decodeMarkVal(again, &m2); err != nil || m2 != m {
+				t.Fatalf("%x: %+v re-encodes to %+v, %v", v, m, m2, err)
+			}
+		}
+		_, _, _ = markKindOf(v)
+		_, _ = decodeReactsVal(v, nil)
+	})
+}
