@@ -129,6 +129,14 @@ func describe(it timeline.Item) string {
 	if it.ClassCount > 0 && it.Type != "class" {
 		fmt.Fprintf(&b, " · %d Class", it.ClassCount)
 	}
+	for _, k := range it.Reactions {
+		if k.Kind != "class" && it.Type != "class" {
+			fmt.Fprintf(&b, " · %d %s", k.N, k.Kind)
+		}
+	}
+	if it.MyReaction != "" {
+		fmt.Fprintf(&b, " (you: %s)", it.MyReaction)
+	}
 	return b.String()
 }
 

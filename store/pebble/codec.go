@@ -21,7 +21,9 @@ import (
 //	mark    v, flags(bit0 On), owner, stamp.ts, stamp.id str, since.ts, since.id(tail)
 //	mark v2 2, flags(bit0 On), owner, stamp.ts, stamp.id str, since.ts, since.id str, kind(tail)
 //	        (v2 only for a kind other than Class!: a Class! mark is written as v1)
-//	reacts  v, then per kind: kind str, count (kinds ascending, counts > 0)
+//	counts  Class count (8 bytes BE), then only if another kind counts:
+//	        v, per kind: kind str, count (kinds ascending, counts > 0);
+//	        a Class-only object's value is the 8-byte counter it always was
 //	object  v, flags(bit0 Deleted, bit1 Ended), type str, author, target,
 //	        audience str, text str, #media uvarint, media str..., ts, until,
 //	        eventID str, changed.ts, changed.id(tail)
@@ -426,6 +428,30 @@ func decodeMarkerVal(v []byte) (int64, []byte, error) {
 // ---- counters ----
 
 func appendCounter(b []byte, n int64) []byte { return binary.BigEndian.AppendUint64(b, uint64(n)) }
+
+// appendCountsVal is an object's counts value: the Class counter, then the
+// other kinds' counts if any.
+func appendCountsVal(b []byte, class int64, other []objects.KindCount) []byte {
+	b = appendCounter(b, class)
+	if len(other) == 0 {
+		return b
+	}
+	return appendReactsVal(b, other)
+}
+
+// decodeCountsVal reads an object's counts value, appending the other
+// kinds' counts to dst.
+func decodeCountsVal(v []byte, dst []objects.KindCount) (int64, []objects.KindCount, error) {
+	if len(v) < 8 {
+		return 0, dst, corrupt("counts")
+	}
+	class := int64(binary.BigEndian.Uint64(v))
+	if len(v) == 8 {
+		return class, dst, nil
+	}
+	dst, err := decodeReactsVal(v[8:], dst)
+	return class, dst, err
+}
 
 func decodeCounter(v []byte) (int64, error) {
 	if len(v) != 8 {

@@ -31,8 +31,8 @@ import (
 //	0x14 relVersion user i64                            -> u64 (graph.Store.RelationsVersion)
 //	0x20 object     id(tail)                            -> object value
 //	0x21 mark       object str, actor i64               -> mark value
-//	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
-//	0x23 reactCount object(tail)                        -> reaction counts value
+//	0x22 classCount object(tail)                        -> counts value (Class count, other kinds)
+//	0x24 myReaction user i64, object(tail)              -> kind (empty: Class!)
 //	0x30 row        ns u8, user i64, ts inv64, id invid -> entry value
 //	0x31 marker     user i64, object str, actor i64, ts inv64, id invid -> marker value
 //	0x32 tlversion  ns u8, user i64 -> u64 (timeline.Store.Version; bumped by Write and Delete)
@@ -60,9 +60,12 @@ import (
 //     written in the same batch as the edge flip that changes it, under the
 //     stripe locks of both the edge and the counter.
 //   - mark holds every mark ever set (Off ones too); classCount[o] = #On
-//     marks of o of kind Class!, reactCount[o] the #On marks of o of each
-//     other kind (those above 0), both written in the same batch as the
-//     flip or kind change, under o's stripe.
+//     marks of o of kind Class!, and after it the #On marks of o of each
+//     other kind (those above 0), written in the same batch as the flip
+//     or kind change, under o's stripe. myReaction (u, o) exists
+//     exactly while u's mark on o is On, holding its kind, written in the
+//     same batch as the mark (and backfilled once for marks written
+//     before it: metaReactIndex).
 //   - row keys of one timeline share (ns, user) and sort newest first by
 //     (TS desc, ID desc), which is exactly timeline.Position order, so a page
 //     is one forward scan and "strictly after p" is the lower bound
@@ -88,7 +91,7 @@ const (
 	tObject     byte = 0x20
 	tMark       byte = 0x21
 	tClassCount byte = 0x22
-	tReactCount byte = 0x23
+	tMyReaction byte = 0x24
 	tRow        byte = 0x30
 	tMarker     byte = 0x31
 	tTLVersion  byte = 0x32
@@ -103,6 +106,7 @@ const (
 const (
 	metaFormat        = "format"
 	metaLogPartitions = "log.partitions"
+	metaReactIndex    = "reactions.index" // set once myReaction holds every On mark
 )
 
 // formatVersion is the layout version written under meta "format". Open
@@ -228,8 +232,8 @@ func classCountKey(b []byte, object string) []byte {
 	return append(append(b, tClassCount), object...)
 }
 
-func reactCountKey(b []byte, object string) []byte {
-	return append(append(b, tReactCount), object...)
+func myReactionKey(b []byte, user int64, object string) []byte {
+	return append(appendI64(append(b, tMyReaction), user), object...)
 }
 
 // ---- timelines ----

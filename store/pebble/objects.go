@@ -2,6 +2,7 @@ package pebblestore
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/lenta-dev/lenta/objects"
@@ -181,9 +182,11 @@ func (o *ObjectStore) ClassCounts(ctx context.Context, ids []string) ([]int64, e
 	defer o.s.putBuf(kb)
 	keys := o.s.keys(kb, len(ids), func(b []byte, i int) []byte { return classCountKey(b, ids[i]) })
 	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		n, err := decodeCounter(v)
-		out[i] = n
-		return err
+		if len(v) < 8 {
+			return corrupt("counts")
+		}
+		out[i] = int64(binary.BigEndian.Uint64(v)) // the counts value starts with the Class counter
+		return nil
 	})
 	if err != nil {
 		return nil, err

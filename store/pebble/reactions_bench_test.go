@@ -98,3 +98,17 @@ func BenchmarkReactionCounts20(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClassCounts20 is ReactionCounts' predecessor on the same data
+// (Class counts only), for comparison.
+func BenchmarkClassCounts20(b *testing.B) {
+	s, page := fillReactions(b)
+	ctx := context.Background()
+	o := s.Objects()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := o.ClassCounts(ctx, page); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
