@@ -259,3 +259,17 @@ func (n *NotifyStore) checkHeads(ctx context.Context, acts []notify.Activity) {
 		}
 	}
 }
+
+// checkMyReaction checks, after SetReaction committed and under the
+// object's stripe, that the actor's myReaction row is the mark: its kind
+// while On, absent while Off.
+func (o *ObjectStore) checkMyReaction(m *objects.Mark) {
+	v, found, err := o.s.getCopy(myReactionKey(nil, m.Actor, m.Object), nil)
+	if err != nil {
+		return
+	}
+	if found != m.On || (found && string(v) != m.Kind) {
+		invariants.Failf("pebblestore: my reaction of %d on %q is %q (found %v), but the mark is On=%v kind %q",
+			m.Actor, m.Object, v, found, m.On, m.Kind)
+	}
+}

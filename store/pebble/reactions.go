@@ -67,6 +67,7 @@ func (o *ObjectStore) SetReaction(ctx context.Context, m objects.Mark) (objects.
 	}
 	if invariants.Enabled {
 		o.checkClassCount(ctx, m.Object) // under the object's stripe still
+		o.checkMyReaction(&next)
 	}
 	return objects.Change{Before: cur, After: next, Applied: true}, nil
 }

@@ -53,5 +53,59 @@ func FuzzReactionValues(f *testing.F) {
 		}
 		_, _, _ = markKindOf(v)
 		_, _ = decodeReactsVal(v, nil)
+		_, _, _ = decodeCountsVal(v, nil)
 	})
+}
+
+// TestMyReactionsBackfill: a data folder whose On marks predate the
+// per-viewer index gets it on the next Open, once.
+func TestMyReactionsBackfill(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	o := s.Objects()
+	for _, m := range []objects.Mark{
+		{Object: "p", Actor: 2, Owner: 1, On: true, Stamp: schema.Stamp{TS: 1, ID: "c"}},
+		{Object: "q", Actor: 2, Owner: 1, On: true, Kind: "love", Stamp: schema.Stamp{TS: 1, ID: "r"}},
+		{Object: "r", Actor: 2, Owner: 1, On: false, Stamp: schema.Stamp{TS: 1, ID: "u"}},
+	} {
+		if _, err := o.SetReaction(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As a build before the index left it: no index rows, no meta.
+	for _, k := range [][]byte{myReactionKey(nil, 2, "p"), myReactionKey(nil, 2, "q"), metaKey(nil, metaReactIndex)} {
+		if err := s.db.Delete(k, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := o.MyReactions(ctx, 2, []string{"p", "q", "r"}); !slices.Equal(got, []string{"", "", ""}) {
+		t.Fatalf("without the index: %q", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Objects().MyReactions(ctx, 2, []string{"p", "q", "r"})
+	if err != nil || !slices.Equal(got, []string{"class", "love", ""}) {
+		t.Fatalf("after the backfill: %q, %v", got, err)
+	}
+}
+
+func TestCountsValueOfClassOnlyIsTheCounter(t *testing.T) {
+	if v := appendCountsVal(nil, 3, nil); len(v) != 8 {
+		t.Fatalf("a Class-only counts value is %x, want the 8-byte counter", v)
+	}
+	v := appendCountsVal(nil, 3, []objects.KindCount{{Kind: "love", N: 2}})
+	class, other, err := decodeCountsVal(v, nil)
+	if err != nil || class != 3 || !slices.Equal(other, []objects.KindCount{{Kind: "love", N: 2}}) {
+		t.Fatalf("decodeCountsVal = %d, %v, %v", class, other, err)
+	}
 }
