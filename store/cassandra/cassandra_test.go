@@ -505,3 +505,29 @@ func BenchmarkPage20(b *testing.B) {
 		}
 	}
 }
+
+// TestBackfillMyReactions: marks written before 009_reactions.cql (no
+// kind, no my_reactions row) are indexed by the migration's data step.
+func TestBackfillMyReactions(t *testing.T) {
+	s := fresh(t)
+	ctx := t.Context()
+	for _, q := range []string{
+		`INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id) VALUES ('bp', 5, true, 1, 10, 'c1', 10, 'c1')`,
+		`INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id) VALUES ('bq', 5, false, 1, 10, 'u1', 9, 'c0')`,
+		`INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id, kind) VALUES ('br', 5, true, 1, 10, 'r1', 10, 'r1', 'love')`,
+	} {
+		if err := s.sess.Query(q).ExecContext(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []string{"bp", "bq", "br"}
+	if got, err := s.Objects().MyReactions(ctx, 5, ids); err != nil || strings.Join(got, ",") != ",," {
+		t.Fatalf("before the backfill: %q, %v", got, err)
+	}
+	if err := backfillMyReactions(ctx, s.sess); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Objects().MyReactions(ctx, 5, ids); err != nil || strings.Join(got, ",") != "class,,love" {
+		t.Fatalf("after the backfill: %q, %v", got, err)
+	}
+}

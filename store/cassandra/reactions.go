@@ -266,3 +266,44 @@ func (os *ObjectStore) MyReactions(ctx context.Context, viewer int64, ids []stri
 	}
 	return out, nil
 }
+
+// dataSteps fill what a schema file's new tables need from the data
+// written before it, by version; Migrate runs one right after its file's
+// statements.
+var dataSteps = map[int]func(ctx context.Context, sess *gocql.Session) error{
+	9: backfillMyReactions,
+}
+
+const selectAllMarks = `SELECT object, actor, is_on, kind, stamp_ts, stamp_id FROM marks`
+
+// backfillMyReactions indexes every On mark written before my_reactions
+// existed (009_reactions.cql): one scan of marks, paged, with the same
+// write timestamps SetReaction uses, so a concurrent change wins.
+func backfillMyReactions(ctx context.Context, sess *gocql.Session) error {
+	iter := sess.Query(selectAllMarks).PageSize(1000).IterContext(ctx)
+	var (
+		object string
+		actor  int64
+		on     bool
+		kind   *string
+		stamp  schema.Stamp
+	)
+	for iter.Scan(&object, &actor, &on, &kind, &stamp.TS, &stamp.ID) {
+		if !on || actor == 0 {
+			continue // off, or a partition holding only its statics
+		}
+		m := objects.Mark{Object: object, Actor: actor, On: true, Stamp: stamp}
+		if kind != nil {
+			m.Kind = objects.MarkKind(*kind)
+		}
+		err := sess.Query(putMyReaction, m.Actor, m.Object, m.KindName(), writeTime(m.Stamp)).Idempotent(true).ExecContext(ctx)
+		if err != nil {
+			_ = iter.Close()
+			return fmt.Errorf("backfill my_reactions: %w", err)
+		}
+	}
+	if err := iter.Close(); err != nil {
+		return fmt.Errorf("backfill my_reactions: scan marks: %w", err)
+	}
+	return nil
+}
