@@ -19,7 +19,14 @@ import (
 // Class aggregates), as the HTTP reader does: relations, timeline, class
 // markers, hydration and counts.
 func BenchmarkFeedPage20(b *testing.B) {
-	benchmarkFeedPage20(b, timeline.ReaderConfig{})
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, false)
+}
+
+// BenchmarkFeedPage20Reacted is BenchmarkFeedPage20 for a viewer who
+// reacted to one item in five (emotions), so the page's my_reaction read
+// finds some and the items carry several kinds.
+func BenchmarkFeedPage20Reacted(b *testing.B) {
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, true)
 }
 
 // BenchmarkFeedPage20Cached is BenchmarkFeedPage20 with a relations cache,
@@ -31,10 +38,10 @@ func BenchmarkFeedPage20Cached(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer rels.Close()
-	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels})
+	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels}, false)
 }
 
-func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
+func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig, reacting bool) {
 	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -67,6 +74,10 @@ func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig) {
 			ev.Type, ev.Object, ev.Target, ev.Text = schema.Class, "e"+strconv.Itoa(i-2), int64(2+(i-2)%friends), ""
 		}
 		evs = append(evs, ev)
+		if reacting && i%5 == 0 {
+			evs = append(evs, schema.Event{V: 1, ID: "r" + id, Type: schema.React, Actor: viewer, Target: actor,
+				Object: id, Reaction: []string{"love", "lol", "wow", "sad"}[i/5%4], TS: ev.TS + 500})
+		}
 	}
 	if _, err := engine.Apply(ctx, evs); err != nil {
 		b.Fatal(err)
