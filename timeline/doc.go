@@ -6,7 +6,8 @@
 // user authored); outboxes of authors above the hybrid threshold are merged
 // into their followers' pages at read time. The Reader filters (blocks,
 // audiences, deleted objects, ended broadcasts), aggregates Class! marks per
-// object, hydrates content and hands out keyset cursors that are signed for
+// object, hydrates content and reactions (counts per kind and the viewer's
+// own, reactions.go) and hands out keyset cursors that are signed for
 // one viewer, so a client can neither forge one nor use it on another feed.
 //
 // This package must never import a storage or transport library.
