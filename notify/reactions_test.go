@@ -81,3 +81,12 @@ func TestReactionTexts(t *testing.T) {
 		}
 	}
 }
+
+func TestReactionTopic(t *testing.T) {
+	if Topic(KindReact, "p") != Topic(KindClass, "p") || Topic("react:love", "p") != Topic(KindClass, "p") {
+		t.Error("reactions on one object do not share the Class! topic")
+	}
+	if Topic(KindClass, "p") == Topic(KindClass, "q") || Topic(KindGift, "p") == Topic(KindClass, "p") {
+		t.Error("topics collide")
+	}
+}
