@@ -1,6 +1,7 @@
 // Package fanout applies events: it resolves each event's audience from the
-// social graph and writes timeline rows, object state, Class marks,
-// comments and graph edges, following the event semantics in docs/events.md. It also
+// social graph and writes timeline rows, object state, Class marks and
+// reactions (one slot per user and object, marks.go), comments and graph
+// edges, following the event semantics in docs/events.md. It also
 // holds the batch processor that every bus (the embedded log, Kafka) uses:
 // decode, validate, dead-letter poison, apply, never skip. It tries a batch
 // once: a failure goes back to the bus, which alone retries the batch.

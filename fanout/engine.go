@@ -46,6 +46,9 @@ type Config struct {
 	// of the offered one. Set it where each call is a network round trip
 	// (Cassandra).
 	Overlap int
+	// Reactions is the configured set of reaction kinds a react may name
+	// (zero: schema.DefaultReactions); a react of another kind is refused.
+	Reactions schema.ReactionSet
 }
 
 // Effect is what applying one event did, for the hooks.
@@ -58,8 +61,11 @@ type Effect struct {
 	Recipients []int64
 	// Large: the author is merged at read time (hybrid fan-out).
 	Large bool
-	// Mark is the mark as stored after a class or unclass.
-	Mark objects.Mark
+	// Mark is the mark as stored after a class, unclass, react or
+	// unreact; Before is the mark it replaced (equal to Mark when the
+	// event was delivered again after it took effect).
+	Mark   objects.Mark
+	Before objects.Mark
 	// Comment is the comment as stored after a comment or comment_delete.
 	Comment objects.Comment
 	// Thread, on a reply (or the delete of one), is who wrote the
@@ -310,8 +316,10 @@ func (e *Engine) dispatch(ctx context.Context, b *batch, ev *schema.Event) error
 		return e.item(ctx, b, ev)
 	case schema.Class:
 		return e.class(ctx, b, ev)
-	case schema.Unclass:
+	case schema.Unclass, schema.Unreact:
 		return e.unclass(ctx, b, ev)
+	case schema.React:
+		return e.reactEvent(ctx, b, ev)
 	case schema.LiveEnd:
 		return e.liveEnd(ctx, b, ev)
 	case schema.Delete:

@@ -81,6 +81,9 @@ func FuzzProcess(f *testing.F) {
 	f.Add(enc(schema.Event{ID: "seed-2", Type: "poke", Actor: 5, TS: ts}))
 	f.Add(enc(schema.Event{ID: "seed-3", Type: schema.Post, Actor: 5, Text: "x", TS: ts / 1000}))
 	f.Add(enc(schema.Event{ID: "seed-4", Type: schema.Friend, Actor: 5, Target: 6, TS: ts}))
+	f.Add(enc(schema.Event{ID: "seed-r1", Type: schema.React, Actor: 6, Target: 5, Object: "seed-1", Reaction: "love", TS: ts}))
+	f.Add(enc(schema.Event{ID: "seed-r2", Type: schema.React, Actor: 6, Target: 5, Object: "seed-1", Reaction: "angry", TS: ts}))
+	f.Add(enc(schema.Event{ID: "seed-r3", Type: schema.Unreact, Actor: 6, Target: 5, Object: "seed-1", TS: ts}))
 	f.Add(enc(schema.Event{ID: "seed-5", Type: schema.Delete, Actor: 6, Object: "seed-1", TS: ts}))
 	f.Add(append(bytes.Repeat([]byte{0x91}, 100), 0xc0))
 

@@ -1,6 +1,9 @@
 package fanout
 
-// Class marks: the mark, and its aggregate shown to the marker's friends.
+// Reactions: one slot per (user, object), set by class, react, unclass
+// and unreact alike; a Class! (a class, or a react with kind class) also
+// shows to the marker's friends, aggregated per object. Other kinds make
+// no feed entry: they count, notify the owner and show on the item.
 
 import (
 	"context"
@@ -11,8 +14,24 @@ import (
 	"github.com/lenta-dev/lenta/timeline"
 )
 
-// class records a Class! and shows it to the marker's friends.
+// class records a Class!: a react of kind class.
 func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
+	return e.react(ctx, b, ev, "")
+}
+
+// reactEvent records a react of a configured kind; an unknown kind is a
+// refusal of the contract (ReasonInvalid), naming the configured set.
+func (e *Engine) reactEvent(ctx context.Context, b *batch, ev *schema.Event) error {
+	if err := e.cfg.Reactions.Check(ev); err != nil {
+		return rejectAs(schema.ErrInvalid, "%v", err)
+	}
+	return e.react(ctx, b, ev, objects.MarkKind(ev.Reaction))
+}
+
+// react sets the actor's reaction on the object to kind ("" Class!),
+// replacing any other; the Class rows follow the mark: written when it
+// becomes a Class!, removed when it stops being one.
+func (e *Engine) react(ctx context.Context, b *batch, ev *schema.Event, kind string) error {
 	objs, err := e.objects.Get(ctx, []string{ev.Object})
 	if err != nil {
 		return fmt.Errorf("read object: %w", err)
@@ -24,29 +43,54 @@ func (e *Engine) class(ctx context.Context, b *batch, ev *schema.Event) error {
 	if err := e.checkMarkVisible(ctx, ev, &obj); err != nil {
 		return err
 	}
-	cur, err := e.objects.SetMark(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
-		On: true, Stamp: ev.Stamp()})
+	ch, err := e.objects.SetReaction(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
+		On: true, Kind: kind, Stamp: ev.Stamp()})
 	if err != nil {
-		return fmt.Errorf("set mark: %w", err)
+		return fmt.Errorf("set reaction: %w", err)
 	}
-	// Only the class that turned the mark on has timeline rows: a later
-	// class while on, or a late copy after an unclass, adds nothing.
-	if !cur.On || cur.Since != ev.Stamp() {
+	cur := ch.After
+	if !effective(&ch, ev) {
 		return nil
 	}
-	b.eff.Object, b.eff.Mark, b.eff.applied = obj, cur, true
+	b.eff.Object, b.eff.Mark, b.eff.Before, b.eff.applied = obj, cur, ch.Before, true
+	if !cur.IsClass() {
+		// A Class! replaced by another kind: its rows go.
+		return e.removeClassRows(ctx, b, ev.Actor, &cur)
+	}
+	// Only the change that made the mark a Class! has timeline rows to
+	// write; a re-delivery writes the same rows again (Before is unknown
+	// then).
+	if ch.Applied && ch.Before.IsClass() {
+		return nil
+	}
 	if obj.Deleted {
 		return nil
 	}
-	if ev.TS < e.cfg.Now().Add(-e.cfg.Policy.MaxAge).UnixMilli() {
+	if cur.Since.TS < e.cfg.Now().Add(-e.cfg.Policy.MaxAge).UnixMilli() {
 		return nil
 	}
 	friends, err := e.graph.Friends(ctx, ev.Actor)
 	if err != nil {
 		return fmt.Errorf("friends: %w", err)
 	}
-	e.deliver(b, ev.ID, friends, ev.Actor, classEntry(ev.Actor, ev.Object, ev.Target, ev.Stamp()))
+	e.deliver(b, ev.ID, friends, ev.Actor, classEntry(ev.Actor, ev.Object, cur.Owner, cur.Since))
 	return nil
+}
+
+// effective reports whether the event's change is the mark's state as
+// stored: applied now, or applied before and delivered again (its
+// stamp is the mark's), whose effects are then repeated (they are
+// idempotent). An applied change that left the reaction as it was (a
+// second react of the same kind) has no effect to show.
+func effective(ch *objects.Change, ev *schema.Event) bool {
+	if ch.After.Stamp != ev.Stamp() {
+		return false // a newer change stands, or a late copy after an undo
+	}
+	if !ch.Applied {
+		return true
+	}
+	b, a := &ch.Before, &ch.After
+	return b.On != a.On || (a.On && b.Kind != a.Kind)
 }
 
 func classEntry(actor int64, object string, owner int64, since schema.Stamp) timeline.Entry {
@@ -54,25 +98,44 @@ func classEntry(actor int64, object string, owner int64, since schema.Stamp) tim
 		Object: object, Owner: owner}
 }
 
-// unclass takes a Class! back and removes its rows.
+// unclass takes a reaction back (unclass and unreact: whatever its kind)
+// and removes its Class rows, if it was a Class!.
 func (e *Engine) unclass(ctx context.Context, b *batch, ev *schema.Event) error {
-	cur, err := e.objects.SetMark(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
+	ch, err := e.objects.SetReaction(ctx, objects.Mark{Object: ev.Object, Actor: ev.Actor, Owner: ev.Target,
 		On: false, Stamp: ev.Stamp()})
 	if err != nil {
-		return fmt.Errorf("set mark: %w", err)
+		return fmt.Errorf("set reaction: %w", err)
 	}
+	cur := ch.After
 	if cur.On || cur.Stamp != ev.Stamp() || cur.Since.IsZero() {
-		return nil // a newer class stands, or nothing was ever on
+		return nil // a newer reaction stands, or nothing was ever on
 	}
-	b.eff.Mark, b.eff.applied = cur, true
+	if ch.Applied && !ch.Before.On {
+		return nil // it was off already
+	}
+	b.eff.Mark, b.eff.Before, b.eff.applied = cur, ch.Before, true
+	if ch.Applied && !ch.Before.IsClass() {
+		return nil // an emotion: no rows
+	}
+	return e.removeClassRows(ctx, b, ev.Actor, &cur)
+}
+
+// removeClassRows deletes the Class rows of the actor's mark (keyed by
+// its Since) from the actor's friends' timelines, after what the batch
+// wrote so far. Deleting rows that are not there is harmless, so a
+// re-delivery may repeat it.
+func (e *Engine) removeClassRows(ctx context.Context, b *batch, actor int64, m *objects.Mark) error {
+	if m.Since.IsZero() {
+		return nil
+	}
 	if err := e.flush(ctx, b); err != nil {
 		return err
 	}
-	friends, err := e.graph.Friends(ctx, ev.Actor)
+	friends, err := e.graph.Friends(ctx, actor)
 	if err != nil {
 		return fmt.Errorf("friends: %w", err)
 	}
-	entry := classEntry(ev.Actor, ev.Object, cur.Owner, cur.Since)
+	entry := classEntry(actor, m.Object, m.Owner, m.Since)
 	rows := make([]timeline.Row, 0, len(friends))
 	for _, f := range friends {
 		rows = append(rows, timeline.Row{NS: timeline.Home, User: f, Entry: entry})

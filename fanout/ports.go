@@ -34,6 +34,7 @@ type Objects interface {
 	Delete(ctx context.Context, id string, author int64, at schema.Stamp) (objects.Object, error)
 	End(ctx context.Context, id string, author int64, at schema.Stamp) (objects.Object, error)
 	SetMark(ctx context.Context, m objects.Mark) (objects.Mark, error)
+	SetReaction(ctx context.Context, m objects.Mark) (objects.Change, error)
 }
 
 // Comments is what the engine reads and writes of comments: the methods

@@ -233,7 +233,7 @@ func (s *script) snapshot() string {
 		fmt.Fprintf(&b, "\n\t\tfeed %d: %s / stored: %s / notifications: %s", u, s.feed(u), s.stored(u), s.notifications(u))
 	}
 	for _, o := range slices.Sorted(maps.Keys(s.objs)) {
-		fmt.Fprintf(&b, "\n\t\tcount %s %d", o, s.count(o))
+		fmt.Fprintf(&b, "\n\t\tcount %s %d, reactions %s", o, s.count(o), s.reactions(o))
 		fmt.Fprintf(&b, " / comments %d: %s", s.commentCount(o), s.comments(o))
 	}
 	return b.String()
@@ -272,6 +272,11 @@ func (s *script) expect(rest string) {
 		s.expectCommentCount(f[2], f[3])
 		return
 	}
+	if len(f) == 2 && f[0] == "reactions" {
+		s.objs[f[1]] = true
+		s.expectReactions(f[1], want)
+		return
+	}
 	if !ok {
 		if len(f) != 3 || f[0] != "count" {
 			s.fail("want: expect feed|stored feed|notifications <users>: <list>, or expect count <item> <n>")
@@ -297,6 +302,8 @@ func (s *script) expect(rest string) {
 			s.mismatch("comments on "+f[1], got, normList(want))
 		}
 		return
+	case len(f) > 1 && f[0] == "mine":
+		read, f = s.mine, f[1:]
 	default:
 		s.fail("want: expect feed|stored feed|notifications <users>: <list>")
 	}
@@ -393,7 +400,11 @@ func (s *script) notifications(user int64) string {
 		if n.Object != "" {
 			w += " " + n.Object
 		}
-		out = append(out, w+" by "+ids(n.Actors))
+		w += " by " + ids(n.Actors)
+		if len(n.Reactions) > 0 {
+			w += " with " + strings.Join(n.Reactions, ",")
+		}
+		out = append(out, w)
 	}
 	return list(out)
 }
@@ -441,7 +452,8 @@ func (s *script) event(f []string) *schema.Event {
 	}
 	var rest []string
 	switch typ {
-	case schema.Post, schema.Photo, schema.Live, schema.LiveEnd, schema.Delete, schema.Class, schema.Unclass:
+	case schema.Post, schema.Photo, schema.Live, schema.LiveEnd, schema.Delete, schema.Class, schema.Unclass,
+		schema.React, schema.Unreact:
 		word(2, "by")
 		ev.Object, ev.Actor, rest = f[1], s.user(f[3]), f[4:]
 	case schema.Comment, schema.CommentDelete:
@@ -493,6 +505,8 @@ func (s *script) event(f []string) *schema.Event {
 			ev.ReplyTo = v
 		case "bytes":
 			ev.Text = strings.Repeat("x", int(s.number(v)))
+		case "with":
+			ev.Reaction = v
 		case "until", "at":
 			d := time.Duration(s.number(v)) * time.Second
 			if len(rest) > 0 && units[rest[0]] != 0 {
@@ -504,10 +518,10 @@ func (s *script) event(f []string) *schema.Event {
 				ev.Until = scriptStart.Add(d).UnixMilli()
 			}
 		default:
-			s.fail("unknown option %q (audience, until, owner, group, at, as, reply, bytes)", k)
+			s.fail("unknown option %q (audience, until, owner, group, at, as, reply, bytes, with)", k)
 		}
 	}
-	if (typ == schema.Class || typ == schema.Unclass) && ev.Target == 0 {
+	if (typ == schema.Class || typ == schema.Unclass || typ == schema.React || typ == schema.Unreact) && ev.Target == 0 {
 		if ev.Target = s.author[ev.Object]; ev.Target == 0 {
 			s.fail("%s of an item the script never made: say whose it is (owner <user>)", typ)
 		}

@@ -20,7 +20,8 @@ import (
 )
 
 // The workload of every case: 500 users with 8 friends each, then 10,000
-// posts (plus 100 deletes), then 2,000 Class marks: about 100,000 timeline
+// posts (plus 100 deletes), then 2,000 Class marks and reactions (one in
+// ten a react of any kind, one in ten a replace): about 100,000 timeline
 // rows of fan-out.
 const (
 	users   = 500

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"slices"
@@ -178,6 +179,7 @@ func (d *deployment) verify(w *workload, base string) comparison {
 	}
 	ref := reference(d.t, lc)
 	counts := w.classCounts()
+	reactions := w.reactionCounts()
 	for u := int64(1); u <= int64(w.users); u++ {
 		got, err := d.readFeed(ctx, base, u)
 		if err != nil {
@@ -207,6 +209,12 @@ func (d *deployment) verify(w *workload, base string) comparison {
 					c.BadCounts++
 					if len(c.Examples) < 5 {
 						c.Examples = append(c.Examples, fmt.Sprintf("user %d: %s has class_count %d, want %d", u, it.Object, it.ClassCount, counts[it.Object]))
+					}
+				}
+				if got, want := renderReactions(&it), renderModel(reactions[it.Object]); got != want {
+					c.BadCounts++
+					if len(c.Examples) < 5 {
+						c.Examples = append(c.Examples, fmt.Sprintf("user %d: %s has reactions %q, want %q", u, it.Object, got, want))
 					}
 				}
 			case "class":
@@ -299,7 +307,7 @@ func referenceFeed(t *testing.T, r *timeline.Reader, user int64) []timeline.Item
 func itemKeys(items []timeline.Item) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
-		out[i] = it.Type + ":" + it.EventID + ":" + strconv.FormatInt(it.ClassCount, 10)
+		out[i] = it.Type + ":" + it.EventID + ":" + strconv.FormatInt(it.ClassCount, 10) + ":" + renderReactions(&it) + ":" + it.MyReaction
 	}
 	slices.Sort(out)
 	return out
@@ -335,19 +343,66 @@ func (w *workload) postsSeenBy(user int64) []string {
 }
 
 // classCounts is the model's Class count of each object: the markers whose
-// last mark (in publication order, which is ts order) is a class.
+// last mark (in publication order, which is ts order) is a Class! (a class,
+// or a react of kind class).
 func (w *workload) classCounts() map[string]int64 {
-	last := map[[2]string]bool{}
-	for _, m := range w.marks {
-		last[[2]string{strconv.FormatInt(m.Actor, 10), m.Object}] = m.Type == "class"
-	}
 	out := map[string]int64{}
-	for k, on := range last {
-		if on {
-			out[k[1]]++
-		}
+	for o, kinds := range w.reactionCounts() {
+		out[o] = kinds["class"]
 	}
 	return out
+}
+
+// reactionCounts is the model's count of each reaction kind per object:
+// each marker's last mark (class, react, unclass or unreact: one slot per
+// marker and object) decides its kind, or none.
+func (w *workload) reactionCounts() map[string]map[string]int64 {
+	last := map[[2]string]string{}
+	for _, m := range w.marks {
+		k := [2]string{strconv.FormatInt(m.Actor, 10), m.Object}
+		switch m.Type {
+		case "class":
+			last[k] = "class"
+		case "react":
+			last[k] = m.Reaction
+		default:
+			last[k] = ""
+		}
+	}
+	out := map[string]map[string]int64{}
+	for k, kind := range last {
+		if kind == "" {
+			continue
+		}
+		if out[k[1]] == nil {
+			out[k[1]] = map[string]int64{}
+		}
+		out[k[1]][kind]++
+	}
+	return out
+}
+
+// renderReactions is "class=1 love=2" of an item's reactions, or of a
+// model's counts (kinds in the item's order: class first, then by name).
+func renderReactions(it *timeline.Item) string {
+	var parts []string
+	for _, k := range it.Reactions {
+		parts = append(parts, k.Kind+"="+strconv.FormatInt(k.N, 10))
+	}
+	return strings.Join(parts, " ")
+}
+
+func renderModel(kinds map[string]int64) string {
+	var parts []string
+	if n := kinds["class"]; n > 0 {
+		parts = append(parts, "class="+strconv.FormatInt(n, 10))
+	}
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
+		if k != "class" && kinds[k] > 0 {
+			parts = append(parts, k+"="+strconv.FormatInt(kinds[k], 10))
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // asLog is the workload as the log would hold it, for a deployment whose

@@ -22,6 +22,7 @@ type ev struct {
 	Audience string `json:"audience,omitempty"`
 	Text     string `json:"text,omitempty"`
 	TS       int64  `json:"ts"`
+	Reaction string `json:"reaction,omitempty"`
 }
 
 // workload is a deterministic social network and its activity, published
@@ -32,7 +33,8 @@ type ev struct {
 //	graph:  friendships, a ring where each user befriends the next `degree/2`
 //	posts:  `posts` items to friends, then `deletes` of some of them
 //	marks:  Class marks on surviving posts by the author's friends, some
-//	        repeated (a re-delivery must not count twice), some undone
+//	        repeated (a re-delivery must not count twice), some undone,
+//	        some reactions of other kinds, some replacing a mark's kind
 type workload struct {
 	users   int
 	friends map[int64][]int64
@@ -89,6 +91,14 @@ func newWorkload(seed uint64, users, degree, posts, deletes, marks int) *workloa
 		case r == 1 && len(done) > 0: // mark again what is marked (or was)
 			d := done[rng.IntN(len(done))]
 			w.marks = append(w.marks, ev{ID: fmt.Sprintf("c-%d", len(w.marks)), Type: "class", Actor: d.actor, Object: d.obj, Target: w.author[d.obj], TS: next()})
+		case r == 2 && len(done) > 0: // react to (or replace the reaction on) what is marked or was
+			d := done[rng.IntN(len(done))]
+			w.marks = append(w.marks, ev{ID: fmt.Sprintf("r-%d", len(w.marks)), Type: "react", Actor: d.actor, Object: d.obj, Target: w.author[d.obj],
+				Reaction: faultKinds[rng.IntN(len(faultKinds))], TS: next()})
+		case r == 3: // a new reaction of any kind
+			w.marks = append(w.marks, ev{ID: fmt.Sprintf("r-%d", len(w.marks)), Type: "react", Actor: m, Object: p.ID, Target: p.Actor,
+				Reaction: faultKinds[rng.IntN(len(faultKinds))], TS: next()})
+			done = append(done, mark{m, p.ID})
 		default:
 			w.marks = append(w.marks, ev{ID: fmt.Sprintf("c-%d", len(w.marks)), Type: "class", Actor: m, Object: p.ID, Target: p.Actor, TS: next()})
 			done = append(done, mark{m, p.ID})
@@ -96,6 +106,9 @@ func newWorkload(seed uint64, users, degree, posts, deletes, marks int) *workloa
 	}
 	return w
 }
+
+// faultKinds are the reaction kinds the workload uses: feedd's default set.
+var faultKinds = []string{"class", "love", "lol", "wow", "sad"}
 
 // total is the number of events of the workload.
 func (w *workload) total() int { return len(w.graph) + len(w.posts) + len(w.deletes) + len(w.marks) }

@@ -57,7 +57,11 @@ func (s *Server) postEvents(ctx *fasthttp.RequestCtx, f format) {
 	now := s.cfg.Now()
 	for i := range evs {
 		ev := &evs[i]
-		if err := ev.Normalize(now); err != nil {
+		err := ev.Normalize(now)
+		if err == nil {
+			err = s.cfg.Reactions.Check(ev)
+		}
+		if err != nil {
 			s.fail(ctx, f, fasthttp.StatusBadRequest, codeInvalidEvent, fmt.Sprintf("event %d: %v", i, err), i)
 			return
 		}

@@ -82,6 +82,28 @@ func appendItemJSON(dst []byte, it *timeline.Item) []byte {
 	dst = strconv.AppendInt(dst, it.ClassCount, 10)
 	dst = append(dst, `,"comment_count":`...)
 	dst = strconv.AppendInt(dst, it.CommentCount, 10)
+	if len(it.Reactions) > 0 {
+		dst = append(dst, `,"reactions":[`...)
+		for i, k := range it.Reactions {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"kind":`...)
+			dst = appendJSONString(dst, k.Kind)
+			dst = append(dst, `,"count":`...)
+			dst = strconv.AppendInt(dst, k.N, 10)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if it.ReactionCount != 0 {
+		dst = append(dst, `,"reaction_count":`...)
+		dst = strconv.AppendInt(dst, it.ReactionCount, 10)
+	}
+	if it.MyReaction != "" {
+		dst = append(dst, `,"my_reaction":`...)
+		dst = appendJSONString(dst, it.MyReaction)
+	}
 	if len(it.Actors) > 0 {
 		dst = append(dst, `,"actors":[`...)
 		for i, a := range it.Actors {

@@ -30,8 +30,8 @@ func (b *msgpackFeed) StreamMsgpack(w *schema.MsgpackWriter) {
 func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	n := 7 // event_id, type, actor, object, ts, class_count, comment_count are always written
 	for _, present := range [...]bool{it.Owner != 0, it.Audience != "", it.Text != "", len(it.Media) > 0,
-		it.Until != 0, it.Live, len(it.Actors) > 0, it.ActorCount != 0, it.ObjectType != "", it.Explain != nil,
-		len(it.People) > 0} {
+		it.Until != 0, it.Live, len(it.Reactions) > 0, it.ReactionCount != 0, it.MyReaction != "", len(it.Actors) > 0,
+		it.ActorCount != 0, it.ObjectType != "", it.Explain != nil, len(it.People) > 0} {
 		if present {
 			n++
 		}
@@ -78,6 +78,25 @@ func streamItem(w *schema.MsgpackWriter, it *timeline.Item) {
 	w.Int(it.ClassCount)
 	w.String("comment_count")
 	w.Int(it.CommentCount)
+	if len(it.Reactions) > 0 {
+		w.String("reactions")
+		w.ArrayLen(len(it.Reactions))
+		for _, k := range it.Reactions {
+			w.MapLen(2)
+			w.String("kind")
+			w.String(k.Kind)
+			w.String("count")
+			w.Int(k.N)
+		}
+	}
+	if it.ReactionCount != 0 {
+		w.String("reaction_count")
+		w.Int(it.ReactionCount)
+	}
+	if it.MyReaction != "" {
+		w.String("my_reaction")
+		w.String(it.MyReaction)
+	}
 	if len(it.Actors) > 0 {
 		w.String("actors")
 		w.ArrayLen(len(it.Actors))

@@ -19,6 +19,7 @@ import (
 	"github.com/lenta-dev/lenta/metrics"
 	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/ranking"
+	"github.com/lenta-dev/lenta/schema"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -44,6 +45,9 @@ const (
 // Cursors is required when Feed is set.
 type Config struct {
 	Publisher fanout.Publisher
+	// Reactions is the configured set of reaction kinds: a react naming
+	// another is a 400 (zero: schema.DefaultReactions).
+	Reactions schema.ReactionSet
 	Feed      timeline.Feed
 	Cursors   *timeline.Cursors
 	// Ranked, if set, serves GET /v1/feed ranked (the default order;

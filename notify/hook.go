@@ -83,13 +83,17 @@ func NewHook(cfg HookConfig) *Hook {
 // Applied implements fanout.Hook.
 func (h *Hook) Applied(ctx context.Context, ev *schema.Event, eff *fanout.Effect) error {
 	switch ev.Type {
-	case schema.Class:
-		if !eff.Mark.On || eff.Mark.Owner == ev.Actor || (eff.Object.Exists() && eff.Object.Deleted) {
+	case schema.Class, schema.React:
+		// One group per object for every kind, keyed by when the
+		// reaction turned on: a change of kind rewrites the actor's
+		// activity in the same group.
+		m := eff.Mark
+		if !m.On || m.Owner == ev.Actor || (eff.Object.Exists() && eff.Object.Deleted) {
 			return nil
 		}
-		return h.single(ctx, ev, Activity{User: eff.Mark.Owner, Kind: KindClass, Object: ev.Object,
-			Group: GroupKey(KindClass, ev.Object, ev.TS)})
-	case schema.Unclass:
+		return h.single(ctx, ev, Activity{User: m.Owner, Kind: ReactionKind(m.KindName()), Object: ev.Object,
+			Group: GroupKey(KindClass, ev.Object, m.Since.TS), EventID: reactionEventID(&m)})
+	case schema.Unclass, schema.Unreact:
 		m := eff.Mark
 		if m.On || m.Owner == 0 || m.Since.IsZero() {
 			return nil
@@ -236,7 +240,9 @@ func (h *Hook) single(ctx context.Context, ev *schema.Event, a Activity) error {
 	return h.add(ctx, ev, a)
 }
 
-// add adds a one-recipient activity and queues its push when it is new;
+// add adds a one-recipient activity and queues its push when it is new
+// (its EventID, the event's id unless the caller named another, is not
+// the stored one);
 // the caller has ruled out a block between the two users. (A block
 // committed from the other user's partition after that check and
 // retracted before this write can leave the activity, as it could after a
@@ -245,7 +251,10 @@ func (h *Hook) add(ctx context.Context, ev *schema.Event, a Activity) error {
 	if a.User == 0 || a.User == ev.Actor {
 		return nil
 	}
-	a.Actor, a.TS, a.EventID = ev.Actor, ev.TS, ev.ID
+	a.Actor, a.TS = ev.Actor, ev.TS
+	if a.EventID == "" {
+		a.EventID = ev.ID
+	}
 	added, err := h.cfg.Inbox.Add(ctx, a)
 	if err != nil || !added {
 		return err

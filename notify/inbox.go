@@ -265,6 +265,9 @@ func build(p Position, acts []Activity) (Notification, bool) {
 	if n.Kind == KindFriend || n.Kind == KindFollow {
 		n.Object = ""
 	}
+	if n.Kind.base() == KindClass {
+		n.Kind, n.Reactions = reactionsOf(acts)
+	}
 	for _, a := range sorted[:min(len(sorted), MaxActorsShown)] {
 		n.Actors = append(n.Actors, a.Actor)
 	}

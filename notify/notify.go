@@ -25,6 +25,11 @@ const (
 	// KindReply: someone replied to your comment, or in a reply chain you
 	// wrote in, on an object (grouped per object).
 	KindReply Kind = "reply"
+	// KindReact is a group of reactions on your object that holds at
+	// least one other than Class! (grouped per object with the Class!
+	// marks; reactions.go). Its activities are stored with the kind
+	// ReactionKind gives.
+	KindReact Kind = "react"
 )
 
 // Coalesced reports whether pushes of k wait for the end of their
@@ -32,7 +37,7 @@ const (
 // the grouped kinds. A gift or a broadcast is pushed as soon as it is
 // queued.
 func (k Kind) Coalesced() bool {
-	switch k {
+	switch k.base() {
 	case KindClass, KindFriend, KindFollow, KindComment, KindReply:
 		return true
 	}
@@ -41,8 +46,8 @@ func (k Kind) Coalesced() bool {
 
 // Known reports whether k is a kind this build makes.
 func (k Kind) Known() bool {
-	switch k {
-	case KindClass, KindGift, KindFriend, KindFollow, KindLive, KindComment, KindReply:
+	switch k.base() {
+	case KindClass, KindGift, KindFriend, KindFollow, KindLive, KindReact, KindComment, KindReply:
 		return true
 	}
 	return false
@@ -104,15 +109,18 @@ func (p Position) After(q Position) bool {
 
 // Notification is one group as the API shows it.
 type Notification struct {
-	ID         string   `json:"id" msgpack:"id"`
-	Kind       Kind     `json:"type" msgpack:"type"`
-	Object     string   `json:"object,omitempty" msgpack:"object,omitempty"`
-	Actors     []int64  `json:"actors" msgpack:"actors"` // newest first, at most MaxActorsShown
-	ActorCount int      `json:"actor_count" msgpack:"actor_count"`
-	TS         int64    `json:"ts" msgpack:"ts"`
-	Until      int64    `json:"until,omitempty" msgpack:"until,omitempty"`
-	Read       bool     `json:"read" msgpack:"read"`
-	Pos        Position `json:"-" msgpack:"-"`
+	ID         string  `json:"id" msgpack:"id"`
+	Kind       Kind    `json:"type" msgpack:"type"`
+	Object     string  `json:"object,omitempty" msgpack:"object,omitempty"`
+	Actors     []int64 `json:"actors" msgpack:"actors"` // newest first, at most MaxActorsShown
+	ActorCount int     `json:"actor_count" msgpack:"actor_count"`
+	TS         int64   `json:"ts" msgpack:"ts"`
+	Until      int64   `json:"until,omitempty" msgpack:"until,omitempty"`
+	// Reactions are the kinds of a reactions group (class or react), the
+	// most given first: ["love", "class"].
+	Reactions []string `json:"reactions,omitempty" msgpack:"reactions,omitempty"`
+	Read      bool     `json:"read" msgpack:"read"`
+	Pos       Position `json:"-" msgpack:"-"`
 	// People are the actors named who have a profile, in the order of
 	// Actors (NamePeople, at read time); nil when none has one.
 	People []people.Person `json:"people,omitempty" msgpack:"people,omitempty"`

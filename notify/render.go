@@ -133,8 +133,12 @@ func cut(s string, n int) string {
 
 // Topic is the RFC 8030 topic of a notification: one per object (or per
 // kind for friends and followers), 32 base64url characters, so a newer
-// push replaces an undelivered older one.
+// push replaces an undelivered older one (reactions of every kind share
+// the Class! topic of their object).
 func Topic(k Kind, object string) string {
-	h := sha256.Sum256([]byte(string(k) + ":" + object))
+	if k == KindReact {
+		k = KindClass // every reaction on an object: one topic
+	}
+	h := sha256.Sum256([]byte(string(k.base()) + ":" + object))
 	return base64.RawURLEncoding.EncodeToString(h[:])[:32]
 }

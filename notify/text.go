@@ -112,5 +112,24 @@ func (c *Catalog) Text(lang string, n *Notification, names Names, objType string
 		objType = "post"
 	}
 	return c.T(lang, key, "actor", actor, "n", strconv.Itoa(n.ActorCount-1),
-		"object", c.T(lang, "object."+objType))
+		"object", c.T(lang, "object."+objType), "kinds", c.kinds(lang, n.Reactions))
+}
+
+// kinds names reaction kinds for a push text: each kind's "reaction.<kind>"
+// text (the language's, else English's), or the kind's own name for a
+// configured kind no file names.
+func (c *Catalog) kinds(lang string, kinds []string) string {
+	if len(kinds) == 0 {
+		return ""
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		key := "reaction." + k
+		if s := c.T(lang, key); s != key {
+			parts[i] = s
+		} else {
+			parts[i] = k
+		}
+	}
+	return strings.Join(parts, " ")
 }

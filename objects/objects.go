@@ -31,14 +31,19 @@ func (o *Object) LiveAt(now int64) bool {
 	return o.Type == schema.Live && !o.Ended && !o.Deleted && (o.Until == 0 || now < o.Until)
 }
 
-// Mark is one user's Class! on one object.
+// Mark is one user's reaction slot on one object: a Class! or another
+// reaction kind (reaction.go).
 type Mark struct {
 	Object string
 	Actor  int64
 	Owner  int64
 	On     bool
-	Stamp  schema.Stamp // the class or unclass that set the current state
-	Since  schema.Stamp // the class that last turned it on (kept when off)
+	Stamp  schema.Stamp // the class, react, unclass or unreact that set the current state
+	Since  schema.Stamp // the one that last turned it on from off (kept when off and across kinds)
+	// Kind is the reaction: "" is a Class! (marks stored before reactions
+	// have no kind), any other value one of the configured kinds. An off
+	// mark keeps the kind it had.
+	Kind string
 }
 
 // Store keeps objects and marks. Implementations must be safe for
@@ -64,20 +69,33 @@ type Store interface {
 	SetMark(ctx context.Context, m Mark) (Mark, error)
 	// ClassCounts returns the Class count of each object, in order.
 	ClassCounts(ctx context.Context, ids []string) ([]int64, error)
+	// SetReaction is SetMark for any kind (Kind), reporting the mark
+	// before and after: the count of the old kind moves to the new one.
+	SetReaction(ctx context.Context, m Mark) (Change, error)
+	// ReactionCounts returns each object's counts per kind, in order.
+	ReactionCounts(ctx context.Context, ids []string) ([]Counts, error)
+	// MyReactions returns viewer's reaction kind on each object, in order
+	// ("" where viewer has none; ReactionClass for a Class!): one batched
+	// read per call, cheap where most find nothing.
+	MyReactions(ctx context.Context, viewer int64, ids []string) ([]string, error)
 }
 
 // NextMark is the mark's transition, the one rule every store applies in
 // SetMark: the last writer by stamp wins (a change whose stamp is not
 // after the stored one changes nothing: ok false); a change naming no
-// owner keeps the stored owner; Since is the stamp of the class that last
-// turned the mark on, kept while it is off. found says whether cur is a
-// stored mark (a never-set mark takes any change).
+// owner keeps the stored owner; Since is the stamp of the change that last
+// turned the mark on from off, kept while it is off and when an on mark
+// changes kind; an off change keeps the kind the mark had. found says
+// whether cur is a stored mark (a never-set mark takes any change).
 func NextMark(cur Mark, found bool, change Mark) (next Mark, ok bool) {
 	if found && !change.Stamp.After(cur.Stamp) {
 		return cur, false
 	}
 	next = Mark{Object: change.Object, Actor: change.Actor, Owner: change.Owner, On: change.On,
-		Stamp: change.Stamp, Since: cur.Since}
+		Stamp: change.Stamp, Since: cur.Since, Kind: change.Kind}
+	if !change.On {
+		next.Kind = cur.Kind
+	}
 	if next.Owner == 0 {
 		next.Owner = cur.Owner
 	}

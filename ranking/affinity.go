@@ -87,10 +87,25 @@ func (h *Hook) Interactions(ev *schema.Event, eff *fanout.Effect, dst []Interact
 	switch ev.Type {
 	case schema.Class:
 		add(ev.Actor, ev.Target, w.Class)
-	case schema.Unclass:
+	case schema.React:
+		// Affinity follows Class! alone (docs/ranking.md): a react that
+		// gives one counts as a class, one that replaces one as an
+		// unclass; other kinds change nothing.
+		if eff == nil {
+			return dst
+		}
+		if eff.Mark.IsClass() {
+			add(ev.Actor, ev.Target, w.Class)
+		} else if eff.Before.IsClass() {
+			add(ev.Actor, ev.Target, w.Unclass)
+		}
+	case schema.Unclass, schema.Unreact:
 		owner := ev.Target
 		if eff != nil && eff.Mark.Owner != 0 {
 			owner = eff.Mark.Owner
+		}
+		if eff != nil && eff.Mark.Kind != "" {
+			return dst // it took back an emotion, not a Class!
 		}
 		add(ev.Actor, owner, w.Unclass)
 	case schema.Gift:

@@ -102,6 +102,12 @@ func TestCandidatesRankAsTheWindow(t *testing.T) {
 			}
 			c.Text, c.Media = w.Text, w.Media
 		}
+		// Candidates carry the reaction total ranking counts, not the
+		// kinds or the viewer's own (the page shown is hydrated).
+		if c.ReactionCount != w.ReactionCount {
+			t.Errorf("candidate %s: reaction total %d, window %d", c.EventID, c.ReactionCount, w.ReactionCount)
+		}
+		c.ClassCount, c.Reactions, c.MyReaction = w.ClassCount, w.Reactions, w.MyReaction
 		if !reflect.DeepEqual(w, c) {
 			t.Errorf("item %d: window %+v, candidate %+v", i, w, c)
 		}

@@ -70,8 +70,10 @@ type Config struct {
 	AffinityCap      float64            `json:"affinity_cap"`
 	AffinityHalfLife Duration           `json:"affinity_half_life"`
 	Interactions     InteractionWeights `json:"interactions"`
-	// Engagement = 1 + EngagementWeight*ln(1+classes) +
-	// GrowthWeight*ln(1+classes per hour since publication).
+	// Engagement = 1 + EngagementWeight*ln(1+reactions) +
+	// GrowthWeight*ln(1+reactions per hour since publication), reactions
+	// being every kind's (Class! and the emotions; Class-only data: the
+	// Class count, as before reactions).
 	EngagementWeight float64 `json:"engagement_weight"`
 	GrowthWeight     float64 `json:"growth_weight"`
 	// Author diversity: the n-th further item of an author in the ranked

@@ -56,11 +56,11 @@ func (r *Ranker) Affinity(sum float64) float64 {
 	return r.cfg.AffinityPrior + min(max(sum, 0), r.cfg.AffinityCap)
 }
 
-// Engagement is 1 + w*ln(1+classes) + g*ln(1+classes per hour since the
-// item was published, counting at least one hour): the Class count and its
-// growth.
-func (r *Ranker) Engagement(classes int64, ageMS int64) float64 {
-	c := float64(max(classes, 0))
+// Engagement is 1 + w*ln(1+reactions) + g*ln(1+reactions per hour since the
+// item was published, counting at least one hour): the reaction total
+// (every kind, Class! included) and its growth.
+func (r *Ranker) Engagement(reactions int64, ageMS int64) float64 {
+	c := float64(max(reactions, 0))
 	hours := max(float64(ageMS)/msPerHour, 1)
 	return 1 + r.cfg.EngagementWeight*math.Log1p(c) + r.cfg.GrowthWeight*math.Log1p(c/hours)
 }
@@ -94,7 +94,7 @@ func (r *Ranker) Signals(now int64, it *timeline.Item, affinitySum float64) time
 	x.TypeWeight, x.LiveBoost = r.TypeWeight(it)
 	x.Affinity = r.Affinity(affinitySum)
 	x.Freshness = r.Freshness(age)
-	x.Engagement = r.Engagement(it.ClassCount, age)
+	x.Engagement = r.Engagement(engagementCount(it), age)
 	x.Diversity = 1
 	x.Score = Score(&x)
 	return x
@@ -133,19 +133,24 @@ func relatedUsers(it *timeline.Item, fn func(u int64)) {
 	}
 }
 
+// engagementCount is what engagement counts of an item: its reaction
+// total (every kind), or its Class count where only that is known (an
+// item built without reactions; the total is never below it).
+func engagementCount(it *timeline.Item) int64 { return max(it.ReactionCount, it.ClassCount) }
+
 // factors recomputes the explain factors of an entry ranked at built from
 // what a snapshot keeps of it: the same inputs and the same operations as
 // Signals and the diversity pass, so the same bits. A candidate that was
 // ranked is live exactly when it is a broadcast (ended ones never are
 // candidates).
 func (r *Ranker) factors(built int64, e *timeline.Entry, classes int64, affinity float64, nth int) timeline.Explain {
-	it := timeline.Item{Type: e.Kind.String(), TS: e.TS, ClassCount: classes, Live: e.Kind == timeline.KindLive}
+	it := timeline.Item{Type: e.Kind.String(), TS: e.TS, ReactionCount: classes, Live: e.Kind == timeline.KindLive}
 	age := built - it.TS
 	var x timeline.Explain
 	x.TypeWeight, x.LiveBoost = r.TypeWeight(&it)
 	x.Affinity = affinity
 	x.Freshness = r.Freshness(age)
-	x.Engagement = r.Engagement(it.ClassCount, age)
+	x.Engagement = r.Engagement(engagementCount(&it), age)
 	x.Diversity = r.diversity(nth)
 	x.Score = Score(&x)
 	return x

@@ -469,3 +469,36 @@ func testReaderPagesAreStable(t *testing.T, cached bool) {
 		t.Errorf("expired cursor: %v", err)
 	}
 }
+
+func TestReactionInteractions(t *testing.T) {
+	h := &Hook{Ranker: newRanker(t)}
+	w := h.Ranker.cfg.Interactions
+	class := objects.Mark{Owner: 9, On: true}
+	love := objects.Mark{Owner: 9, On: true, Kind: "love"}
+	offClass := objects.Mark{Owner: 9}
+	offLove := objects.Mark{Owner: 9, Kind: "love"}
+	for _, tc := range []struct {
+		name          string
+		typ           schema.Type
+		before, after objects.Mark
+		want          float64 // 0: no interaction
+	}{
+		{"react class", schema.React, offClass, class, w.Class},
+		{"react love", schema.React, objects.Mark{}, love, 0},
+		{"class replaced by love", schema.React, class, love, w.Unclass},
+		{"love replaced by class", schema.React, love, class, w.Class},
+		{"unreact of a Class!", schema.Unreact, class, offClass, w.Unclass},
+		{"unreact of love", schema.Unreact, love, offLove, 0},
+		{"unclass of love", schema.Unclass, love, offLove, 0},
+		{"unclass of a Class!", schema.Unclass, class, offClass, w.Unclass},
+	} {
+		ev := schema.Event{ID: "e", Type: tc.typ, Actor: 2, Target: 9, Object: "p", TS: 1}
+		got := h.Interactions(&ev, &fanout.Effect{Before: tc.before, Mark: tc.after}, nil)
+		switch {
+		case tc.want == 0 && len(got) != 0:
+			t.Errorf("%s: %+v, want none", tc.name, got)
+		case tc.want != 0 && (len(got) != 1 || got[0].Weight != tc.want || got[0].Author != 9):
+			t.Errorf("%s: %+v, want weight %v to 9", tc.name, got, tc.want)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func appendSnapshot(dst []byte, built int64, tail timeline.Position, items []tim
 		dst = binary.AppendVarint(dst, it.Until)
 		dst = appendSnapStr(dst, it.Audience)
 		dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(ranked[i].Explain.Affinity))
-		dst = binary.AppendVarint(dst, it.ClassCount)
+		dst = binary.AppendVarint(dst, engagementCount(it)) // Class-only data: the Class count, as before reactions
 		dst = binary.AppendUvarint(dst, uint64(ranked[i].Nth))
 	}
 	return dst

@@ -28,6 +28,8 @@ const (
 	Unblock     Type = "unblock"      // actor lifts a block
 	GroupAdd    Type = "group_add"    // actor puts friend target into their friend group object
 	GroupRemove Type = "group_remove" // actor takes target out of their friend group object
+	React       Type = "react"        // actor reacts to object owned by target with reaction (replaces their previous one)
+	Unreact     Type = "unreact"      // actor takes their reaction back, whatever its kind
 	Profile     Type = "profile"      // a service sets actor's display name, avatar and language
 	// Comments (comment.go).
 	Comment       Type = "comment"        // actor comments on object (id: the comment's id), optionally replying to comment reply_to
@@ -36,13 +38,13 @@ const (
 
 // Types lists every known type, in documentation order.
 var Types = []Type{Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, Profile, Comment, CommentDelete}
+	Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, React, Unreact, Profile, Comment, CommentDelete}
 
 // Known reports whether t is a type of a contract version this build reads.
 func (t Type) Known() bool {
 	switch t {
 	case Post, Photo, Class, Unclass, Gift, Live, LiveEnd, Delete,
-		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove,
+		Friend, Unfriend, Follow, Unfollow, Block, Unblock, GroupAdd, GroupRemove, React, Unreact,
 		Profile, Comment, CommentDelete:
 		return true
 	}
@@ -96,6 +98,9 @@ type Event struct {
 	Until int64 `msgpack:"until,omitempty" json:"until,omitempty"`
 	// TS is when it happened, unix ms.
 	TS int64 `msgpack:"ts" json:"ts"`
+	// Reaction is the kind of a react: one of the configured set
+	// (Reactions); "class" is a Class!.
+	Reaction string `msgpack:"reaction,omitempty" json:"reaction,omitempty"`
 	// Name is the display name a profile sets (profile.go).
 	Name string `msgpack:"name,omitempty" json:"name,omitempty"`
 	// Avatar is the absolute https URL of the picture a profile sets.

@@ -164,6 +164,9 @@ func (ev *Event) validateType(aud AudienceKind) error {
 	if ev.Type != Live && ev.Until != 0 {
 		return invalid(ev, "until", "only live takes until")
 	}
+	if err := ev.validateReaction(); err != nil {
+		return err
+	}
 	if ev.Type != Profile {
 		if err := ev.noProfileKeys(); err != nil {
 			return err
@@ -198,7 +201,7 @@ func (ev *Event) validateType(aud AudienceKind) error {
 		if ev.Until-ev.TS > MaxLiveSpan {
 			return invalid(ev, "until", "a broadcast may be planned for at most %d h", MaxLiveSpan/3600_000)
 		}
-	case Class, Unclass:
+	case Class, Unclass, React, Unreact:
 		if err := needObject(); err != nil {
 			return err
 		}

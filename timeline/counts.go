@@ -2,9 +2,12 @@ package timeline
 
 import (
 	"context"
+	"fmt"
 )
 
-// CountsCache holds objects' Class counts for ranking candidates, each
+// CountsCache holds objects' Class counts and reaction totals (Class! and
+// every other kind: what ranking's engagement counts) for ranking
+// candidates, each
 // with when it was read. Implementations are safe for concurrent use and
 // may drop any entry at any time.
 //
@@ -17,16 +20,18 @@ type CountsCache interface {
 	Set(object string, c CachedCount)
 }
 
-// CachedCount is one object's Class count as read at Read (unix ms).
+// CachedCount is one object's Class count and reaction total as read at
+// Read (unix ms).
 type CachedCount struct {
 	Count int64
 	Read  int64
+	Total int64 // every kind's reactions, Class! included
 }
 
 // Bytes is about what an entry for object holds in memory: the weight of
 // a byte bound.
 func (CachedCount) Bytes(object string) int {
-	const fixed = 64 // the value, the key's header, the cache's entry
+	const fixed = 72 // the values, the key's header, the cache's entry
 	return fixed + len(object)
 }
 
@@ -35,21 +40,21 @@ func (CachedCount) Bytes(object string) int {
 // (both 0 without a cache).
 func (r *Reader) CountsStats() CacheStats { return r.countStats.stats() }
 
-// candidateCounts is the Class counts of ids for Candidates: from the
-// cache where an entry is younger than CountsMaxAge, the rest in one
-// store read, which then fills the cache.
-func (r *Reader) candidateCounts(ctx context.Context, ids []string, now int64) ([]int64, error) {
+// candidateCounts is the Class counts and reaction totals of ids for
+// Candidates: from the cache where an entry is younger than CountsMaxAge,
+// the rest in one store read, which then fills the cache.
+func (r *Reader) candidateCounts(ctx context.Context, ids []string, now int64) (class, totals []int64, err error) {
 	c := r.cfg.Counts
+	class, totals = make([]int64, len(ids)), make([]int64, len(ids))
 	if c == nil {
-		return r.content.ClassCounts(ctx, ids)
+		return class, totals, r.readCounts(ctx, ids, class, totals)
 	}
 	maxAge := r.cfg.CountsMaxAge.Milliseconds()
-	out := make([]int64, len(ids))
 	var missIdx []int
 	var missIDs []string
 	for i, id := range ids {
 		if got, ok := c.Get(id); ok && now >= got.Read && now-got.Read < maxAge {
-			out[i] = got.Count
+			class[i], totals[i] = got.Count, got.Total
 			continue
 		}
 		missIdx = append(missIdx, i)
@@ -58,15 +63,30 @@ func (r *Reader) candidateCounts(ctx context.Context, ids []string, now int64) (
 	r.countStats.hits.Add(uint64(len(ids) - len(missIDs)))
 	r.countStats.misses.Add(uint64(len(missIDs)))
 	if len(missIDs) == 0 {
-		return out, nil
+		return class, totals, nil
 	}
-	counts, err := r.content.ClassCounts(ctx, missIDs)
-	if err != nil {
-		return nil, err
+	mc, mt := make([]int64, len(missIDs)), make([]int64, len(missIDs))
+	if err := r.readCounts(ctx, missIDs, mc, mt); err != nil {
+		return nil, nil, err
 	}
 	for j, i := range missIdx {
-		out[i] = counts[j]
-		c.Set(missIDs[j], CachedCount{Count: counts[j], Read: now})
+		class[i], totals[i] = mc[j], mt[j]
+		c.Set(missIDs[j], CachedCount{Count: mc[j], Total: mt[j], Read: now})
 	}
-	return out, nil
+	return class, totals, nil
+}
+
+// readCounts reads the Class counts and reaction totals of ids.
+func (r *Reader) readCounts(ctx context.Context, ids []string, class, totals []int64) error {
+	cs, err := r.content.ReactionCounts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if len(cs) != len(ids) {
+		return fmt.Errorf("%d reaction counts for %d objects", len(cs), len(ids))
+	}
+	for i := range cs {
+		class[i], totals[i] = cs[i].Class, cs[i].Total()
+	}
+	return nil
 }

@@ -7,9 +7,10 @@
 // into their followers' pages at read time. The Reader filters (blocks,
 // audiences, deleted objects, ended broadcasts), aggregates Class! marks
 // and friends' comments per object (one marker index, MarkerObject),
-// hydrates content with its Class and comment counts, and hands out keyset
-// cursors that are signed for one viewer, so a client can neither forge
-// one nor use it on another feed.
+// hydrates content with its Class and comment counts and reactions
+// (counts per kind and the viewer's own, reactions.go), and hands out
+// keyset cursors that are signed for one viewer, so a client can neither
+// forge one nor use it on another feed.
 //
 // This package must never import a storage or transport library.
 package timeline

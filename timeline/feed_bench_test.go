@@ -19,14 +19,21 @@ import (
 // Class aggregates), as the HTTP reader does: relations, timeline, class
 // markers, hydration and counts.
 func BenchmarkFeedPage20(b *testing.B) {
-	benchmarkFeedPage20(b, timeline.ReaderConfig{}, false)
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, page{})
 }
 
 // BenchmarkFeedPage20Comments is BenchmarkFeedPage20 with comments: one
 // event in eight a comment (aggregated per object like Class!), and the
-// page's comment counts read with its Class counts, as feedd reads.
+// page's comment counts read, as feedd reads.
 func BenchmarkFeedPage20Comments(b *testing.B) {
-	benchmarkFeedPage20(b, timeline.ReaderConfig{}, true)
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, page{comments: true})
+}
+
+// BenchmarkFeedPage20Reacted is BenchmarkFeedPage20 for a viewer who
+// reacted to one item in five (emotions), so the page's my_reaction read
+// finds some and the items carry several kinds.
+func BenchmarkFeedPage20Reacted(b *testing.B) {
+	benchmarkFeedPage20(b, timeline.ReaderConfig{}, page{reacting: true})
 }
 
 // BenchmarkFeedPage20Cached is BenchmarkFeedPage20 with a relations cache,
@@ -38,10 +45,14 @@ func BenchmarkFeedPage20Cached(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer rels.Close()
-	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels}, false)
+	benchmarkFeedPage20(b, timeline.ReaderConfig{Relations: rels}, page{})
 }
 
-func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig, comments bool) {
+// page says what a benchmark's timeline holds besides posts, photos and
+// Class aggregates.
+type page struct{ comments, reacting bool }
+
+func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig, with page) {
 	st, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -74,17 +85,21 @@ func benchmarkFeedPage20(b *testing.B, cfg timeline.ReaderConfig, comments bool)
 		case 3:
 			ev.Type, ev.Object, ev.Target, ev.Text = schema.Class, "e"+strconv.Itoa(i-2), int64(2+(i-2)%friends), ""
 		case 2:
-			if comments && i%8 == 6 {
+			if with.comments && i%8 == 6 {
 				ev.Type, ev.Object = schema.Comment, "e"+strconv.Itoa(i-2)
 			}
 		}
 		evs = append(evs, ev)
+		if with.reacting && i%5 == 0 {
+			evs = append(evs, schema.Event{V: 1, ID: "r" + id, Type: schema.React, Actor: viewer, Target: actor,
+				Object: id, Reaction: []string{"love", "lol", "wow", "sad"}[i/5%4], TS: ev.TS + 500})
+		}
 	}
 	if _, err := engine.Apply(ctx, evs); err != nil {
 		b.Fatal(err)
 	}
 	cfg.Now = clock
-	if comments {
+	if with.comments {
 		cfg.Comments = st.Comments()
 	}
 	reader := timeline.NewReader(st.Timelines(), st.Graph(), st.Objects(), cfg)

@@ -37,10 +37,29 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 	if err != nil {
 		return nil, fmt.Errorf("hydrate objects: %w", err)
 	}
-	counts, comments, err := r.counts(ctx, ids, now, light)
-	if err != nil {
-		return nil, err
+	// light: the totals ranking needs; else every kind, the viewer's own
+	// reactions and the comment counts, each in one batched read for the
+	// whole page.
+	var class, totals, comments []int64
+	var counts []objects.Counts
+	var mine []string
+	if light {
+		class, totals, err = r.candidateCounts(ctx, ids, now)
+	} else {
+		counts, mine, err = r.reactions(ctx, viewer, ids)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("reaction counts: %w", err)
+	}
+	if !light && r.cfg.Comments != nil {
+		if comments, err = r.cfg.Comments.CommentCounts(ctx, ids); err != nil {
+			return nil, fmt.Errorf("comment counts: %w", err)
+		}
+		if len(comments) != len(ids) {
+			return nil, fmt.Errorf("comment counts: %d counts for %d objects", len(comments), len(ids))
+		}
+	}
+	var rbuf ReactionCounts // the items' reaction lists share one backing array
 	out = slices.Grow(out, len(cs))
 	var actors []int64 // the aggregates' actor lists share one backing array
 	for i := range cs {
@@ -72,7 +91,12 @@ func (r *Reader) hydrate(ctx context.Context, rel *graph.Relations, viewer int64
 			}
 		}
 		it := Item{EventID: c.e.ID, Type: c.e.Kind.String(), Actor: c.e.Actor, Object: c.e.Object,
-			TS: c.e.TS, Owner: c.e.Owner, ClassCount: counts[i]}
+			TS: c.e.TS, Owner: c.e.Owner}
+		if light {
+			it.ClassCount, it.ReactionCount = class[i], totals[i]
+		} else {
+			rbuf = it.setReactions(&counts[i], mine[i], rbuf, len(cs))
+		}
 		if comments != nil {
 			it.CommentCount = comments[i]
 		}
@@ -119,36 +143,4 @@ func (r *Reader) visible(ctx context.Context, rel *graph.Relations, viewer int64
 		return false, fmt.Errorf("group membership: %w", err)
 	}
 	return in, nil
-}
-
-// counts reads the Class counts of a page's objects and, for a shown page
-// (not light: the ranking window needs none), their comment counts: in
-// one call where the store has PageCounts, else one batched read each.
-// comments is nil when no comment counter is wired.
-func (r *Reader) counts(ctx context.Context, ids []string, now int64, light bool) (class, comments []int64, err error) {
-	if light {
-		if class, err = r.candidateCounts(ctx, ids, now); err != nil {
-			return nil, nil, fmt.Errorf("class counts: %w", err)
-		}
-		return class, nil, nil
-	}
-	if pc, ok := r.cfg.Comments.(PageCounter); ok {
-		class, comments, err = pc.PageCounts(ctx, ids)
-		if err != nil {
-			return nil, nil, fmt.Errorf("counts: %w", err)
-		}
-	} else {
-		if class, err = r.content.ClassCounts(ctx, ids); err != nil {
-			return nil, nil, fmt.Errorf("class counts: %w", err)
-		}
-		if r.cfg.Comments != nil {
-			if comments, err = r.cfg.Comments.CommentCounts(ctx, ids); err != nil {
-				return nil, nil, fmt.Errorf("comment counts: %w", err)
-			}
-		}
-	}
-	if len(class) != len(ids) || (comments != nil && len(comments) != len(ids)) {
-		return nil, nil, fmt.Errorf("counts: %d and %d counts for %d objects", len(class), len(comments), len(ids))
-	}
-	return class, comments, nil
 }

@@ -22,6 +22,13 @@ type Item struct {
 	ClassCount int64    `json:"class_count" msgpack:"class_count"`
 	// CommentCount is the number of standing comments on Object.
 	CommentCount int64 `json:"comment_count" msgpack:"comment_count"`
+	// Reactions are the object's reaction counts per kind (Class! among
+	// them, first), those above zero; ReactionCount is their total, what
+	// ranking's engagement counts; MyReaction is the viewer's own kind on
+	// the object ("" none). See reactions.go.
+	Reactions     ReactionCounts `json:"reactions,omitempty" msgpack:"reactions,omitempty"`
+	ReactionCount int64          `json:"reaction_count,omitempty" msgpack:"reaction_count,omitempty"`
+	MyReaction    string         `json:"my_reaction,omitempty" msgpack:"my_reaction,omitempty"`
 	// Aggregates (class, comment): the friends who gave Class to (or
 	// commented on) Object, newest first (at most MaxAggActors of them),
 	// and how many friends did.

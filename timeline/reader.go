@@ -23,7 +23,12 @@ type Graph interface {
 // Content is what the reader needs to hydrate a page.
 type Content interface {
 	Get(ctx context.Context, ids []string) ([]objects.Object, error)
-	ClassCounts(ctx context.Context, ids []string) ([]int64, error)
+	// ReactionCounts returns each object's counts per kind (a page's
+	// class_count, reactions and reaction_count).
+	ReactionCounts(ctx context.Context, ids []string) ([]objects.Counts, error)
+	// MyReactions returns the viewer's kind on each object ("" none), in
+	// one batched read that is cheap where most find nothing.
+	MyReactions(ctx context.Context, viewer int64, ids []string) ([]string, error)
 }
 
 // ReaderConfig tunes the reader.
@@ -36,8 +41,8 @@ type ReaderConfig struct {
 	// their RelationsVersion is unchanged (one point read instead of the
 	// relations scans).
 	Relations RelationsCache
-	// Counts, when set, keeps objects' Class counts for Candidates (the
-	// ranking window), each for CountsMaxAge after it was read.
+	// Counts, when set, keeps objects' reaction totals for Candidates
+	// (the ranking window), each for CountsMaxAge after it was read.
 	Counts CountsCache
 	// CountsMaxAge bounds how old a cached count Candidates uses may be
 	// (default DefaultCountsMaxAge).
@@ -51,13 +56,6 @@ type ReaderConfig struct {
 // objects.Comments satisfies it.
 type CommentCounter interface {
 	CommentCounts(ctx context.Context, ids []string) ([]int64, error)
-}
-
-// PageCounter is a CommentCounter that can also read a page's Class counts
-// in the same call (on Pebble: one iterator for both); hydration of a
-// shown page prefers it to two reads.
-type PageCounter interface {
-	PageCounts(ctx context.Context, ids []string) (class, comments []int64, err error)
 }
 
 // DefaultCountsMaxAge is feedd's --class-count-cache-max-age.

@@ -139,6 +139,14 @@ func describe(it timeline.Item) string {
 	if it.CommentCount > 0 {
 		fmt.Fprintf(&b, " · %d comment(s)", it.CommentCount)
 	}
+	for _, k := range it.Reactions {
+		if k.Kind != "class" && it.Type != "class" {
+			fmt.Fprintf(&b, " · %d %s", k.N, k.Kind)
+		}
+	}
+	if it.MyReaction != "" {
+		fmt.Fprintf(&b, " (you: %s)", it.MyReaction)
+	}
 	return b.String()
 }
 

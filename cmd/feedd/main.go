@@ -30,6 +30,7 @@ import (
 	"github.com/lenta-dev/lenta/people"
 	"github.com/lenta-dev/lenta/rankcache"
 	"github.com/lenta-dev/lenta/ranking"
+	"github.com/lenta-dev/lenta/schema"
 	pebblestore "github.com/lenta-dev/lenta/store/pebble"
 	"github.com/lenta-dev/lenta/timeline"
 )
@@ -64,6 +65,7 @@ type options struct {
 	rankCache      rankCacheOptions
 	storeCache     byteSize
 	objectCache    byteSize
+	reactions      schema.ReactionSet
 }
 
 func parseFlags(args []string) (options, error) {
@@ -96,6 +98,12 @@ func parseFlags(args []string) (options, error) {
 	addDiskFlags(fs, &o.minFreeDisk)
 	addPurgeFlags(fs, &o.purge)
 	addRankCacheFlags(fs, &o.rankCache)
+	fs.Func("reactions", "comma list of the reaction kinds a react may name; must include class (default "+
+		schema.ReactionSet{}.String()+")", func(v string) error {
+		set, err := schema.ParseReactions(v)
+		o.reactions = set
+		return err
+	})
 	o.storeCache = pebblestore.DefaultCacheSize
 	fs.Var(&o.storeCache, "store-cache", "embedded store: Pebble's block cache (feed reads are point lookups all over the store; what it misses costs a pread)")
 	o.objectCache = rankcache.DefaultObjectsBytes
@@ -295,8 +303,8 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	defer nt.close()
 	engine := fanout.NewEngine(b.stores.graph, b.stores.objects, b.stores.timelines, b.stores.ledger, fanout.Config{
 		LargeThreshold: o.largeThreshold, Policy: policy, Overlap: b.overlap, Profiles: b.stores.profiles,
-		Comments: b.stores.comments,
-		Hooks:    []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
+		Comments: b.stores.comments, Reactions: o.reactions,
+		Hooks: []fanout.Hook{&ranking.Hook{Store: b.stores.ranking, Ranker: ranker}, nt.hook}})
 	lc := newLifecycle(o.life, log)
 	purger, err := newPurger(o.purge, b, reg)
 	if err != nil {
@@ -320,6 +328,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	httpCfg := httpapi.Config{
 		Publisher:   publisherFor(rl, b.publisher),
+		Reactions:   o.reactions,
 		Feed:        feedFor(rl, reader),
 		Cursors:     timeline.NewCursors(secret),
 		Ranked:      rankedFor(rl, ranked),

@@ -31,7 +31,7 @@ func addRankCacheFlags(fs *flag.FlagSet, o *rankCacheOptions) {
 	fs.Var(&o.relations, "relations-cache-bytes", "memory for viewers' friends, follows and blocks (8 bytes each): a feed read reuses them while the viewer's relations version is unchanged (0: off, every read scans them)")
 	fs.IntVar(&o.tokens, "token-cache-entries", rankcache.DefaultTokens, "bearer tokens remembered once verified, each until its expiry and at most "+auth.VerifiedMaxAge.String()+", so a client's next request skips the signature check (0: off)")
 	o.counts = rankcache.DefaultCountsBytes
-	fs.Var(&o.counts, "class-count-cache-bytes", "memory for objects' Class counts (about 80 bytes each) used to rank a window: a first page that misses the order cache reads only the counts not read within --class-count-cache-max-age (0: off, every such page reads all of them)")
+	fs.Var(&o.counts, "class-count-cache-bytes", "memory for objects' Class counts and reaction totals (about 90 bytes each) used to rank a window: a first page that misses the order cache reads only the counts not read within --class-count-cache-max-age (0: off, every such page reads all of them)")
 	fs.DurationVar(&o.countsAge, "class-count-cache-max-age", timeline.DefaultCountsMaxAge, "how old a cached Class count used to rank may be (it adds to --ranked-cache-max-age as the bound on the engagement factor's age; a page shown reads its items' counts fresh)")
 	fs.DurationVar(&o.maxAge, "ranked-cache-max-age", ranking.DefaultOrderMaxAge, "how long a first page may reuse a ranked order whose timeline version is unchanged: the bound on how old its freshness, engagement and affinity factors are")
 }

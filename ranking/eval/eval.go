@@ -247,7 +247,7 @@ func Run(ctx context.Context, p Params, cfg ranking.Config) (Result, error) {
 					n--
 				}
 				cands = append(cands, timeline.Item{EventID: it.id, Type: it.kind, Actor: it.author, Object: it.id,
-					TS: it.ts, Until: it.until, Live: it.kind == "live", ClassCount: int64(n)})
+					TS: it.ts, Until: it.until, Live: it.kind == "live", ClassCount: int64(n), ReactionCount: int64(n)})
 				idx = append(idx, i)
 			}
 			if len(cands) > rk.Config().Window {

@@ -109,18 +109,19 @@ func shared(tb testing.TB) *Store {
 	return run.store
 }
 
-// dataTables are every table a store writes (not schema_migrations).
+// dataTables are every table 001_init.cql creates (not schema_migrations).
 var dataTables = []string{"timeline_rows", "class_markers", "objects", "marks", "edges", "large_authors", "applied_events"}
 
-// laterTables are the data tables later migrations made (009: comments).
-var laterTables = []string{"comments", "comment_thread"}
+// laterTables are the data tables of later migrations that the suites
+// write (010: comments, 011: reactions).
+var laterTables = []string{"comments", "comment_thread", "my_reactions"}
 
 // fresh empties the shared store for one subtest of the suite: every
 // subtest must start from an empty store.
 func fresh(t *testing.T) *Store {
 	t.Helper()
 	s := shared(t)
-	for _, tbl := range append(slices.Clone(dataTables), laterTables...) {
+	for _, tbl := range slices.Concat(dataTables, laterTables) {
 		if err := s.sess.Query("TRUNCATE " + tbl).ExecContext(t.Context()); err != nil {
 			t.Fatalf("truncate %s: %v", tbl, err)
 		}
@@ -511,5 +512,31 @@ func BenchmarkPage20(b *testing.B) {
 		if err != nil || len(es) != 20 {
 			b.Fatalf("Page = %d entries, %v", len(es), err)
 		}
+	}
+}
+
+// TestBackfillMyReactions: marks written before 011_reactions.cql (no
+// kind, no my_reactions row) are indexed by the migration's data step.
+func TestBackfillMyReactions(t *testing.T) {
+	s := fresh(t)
+	ctx := t.Context()
+	for _, q := range []string{
+		`INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id) VALUES ('bp', 5, true, 1, 10, 'c1', 10, 'c1')`,
+		`INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id) VALUES ('bq', 5, false, 1, 10, 'u1', 9, 'c0')`,
+		`INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id, kind) VALUES ('br', 5, true, 1, 10, 'r1', 10, 'r1', 'love')`,
+	} {
+		if err := s.sess.Query(q).ExecContext(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := []string{"bp", "bq", "br"}
+	if got, err := s.Objects().MyReactions(ctx, 5, ids); err != nil || strings.Join(got, ",") != ",," {
+		t.Fatalf("before the backfill: %q, %v", got, err)
+	}
+	if err := backfillMyReactions(ctx, s.sess); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Objects().MyReactions(ctx, 5, ids); err != nil || strings.Join(got, ",") != "class,,love" {
+		t.Fatalf("after the backfill: %q, %v", got, err)
 	}
 }

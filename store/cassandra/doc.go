@@ -25,7 +25,8 @@
 //     pipelined with at most Config.MaxInFlight in flight per call; the
 //     first error is returned after every in-flight statement finished;
 //   - state guarded by a stamp or a count (edges with their reverse rows
-//     and static On counts, marks with the object's static class_count,
+//     and static On counts, marks (one reaction slot per user and object)
+//     with the object's static class_count and react_counts,
 //     objects' deleted/ended/changed) changes by read-then-compare-and-set:
 //     a lightweight transaction, or a conditional batch within one
 //     partition, retried with jitter when it loses a race. That is what

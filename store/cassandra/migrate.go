@@ -107,6 +107,13 @@ func Migrate(ctx context.Context, cfg Config) error {
 				return fmt.Errorf("cassandrastore: migrate: %s statement %d: %w", m.Name, i+1, err)
 			}
 		}
+		if fill := dataSteps[m.Version]; fill != nil {
+			// Idempotent, and the file is recorded only after it: an
+			// interrupted run does it again.
+			if err := fill(ctx, sess); err != nil {
+				return fmt.Errorf("cassandrastore: migrate: %s: %w", m.Name, err)
+			}
+		}
 		if err := sess.Query(insertMigration, m.Version, m.Name, ck, time.Now()).ExecContext(ctx); err != nil {
 			return fmt.Errorf("cassandrastore: migrate: record %s: %w", m.Name, err)
 		}

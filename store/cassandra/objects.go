@@ -31,14 +31,7 @@ IF changed_ts = ? AND changed_id = ?`
 	setEnded = `UPDATE objects SET ended = true, changed_ts = ?, changed_id = ? WHERE id = ?
 IF changed_ts = ? AND changed_id = ?`
 
-	selectMark = `SELECT class_count, is_on, owner, stamp_ts, stamp_id, since_ts, since_id FROM marks
-WHERE object = ? AND actor = ?`
 	selectClassCount = `SELECT class_count FROM marks WHERE object = ? LIMIT 1`
-	setClassCount    = `UPDATE marks SET class_count = ? WHERE object = ? IF class_count = ?`
-	insertMark       = `INSERT INTO marks (object, actor, is_on, owner, stamp_ts, stamp_id, since_ts, since_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`
-	updateMark = `UPDATE marks SET is_on = ?, owner = ?, stamp_ts = ?, stamp_id = ?, since_ts = ?, since_id = ?
-WHERE object = ? AND actor = ? IF stamp_ts = ? AND stamp_id = ?`
 )
 
 func objectArgs(o *objects.Object) []any {
@@ -216,78 +209,10 @@ func (os *ObjectStore) change(ctx context.Context, id string, author int64, at s
 	return out, err
 }
 
-// SetMark applies a class or unclass unless the stored mark's stamp is
-// later or equal. When On flips, the mark and the object's static
-// class_count change in one conditional single-partition batch
-// ("class_count = n" and "stamp = the one read"), so the count always
-// equals the number of On marks, under re-delivery and concurrency alike.
-// A lost race re-reads at LOCAL_SERIAL after a jittered pause.
+// SetMark applies a class or unclass: SetReaction's After.
 func (os *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mark, error) {
-	if err := ctx.Err(); err != nil {
-		return m, err
-	}
-	if m.Object == "" {
-		return m, wrap("set mark", errBadID)
-	}
-	s := os.s
-	var stmts [2]casStmt
-	out := m // what a lost race or an ended ctx returns
-	err := casLoop(ctx, func(attempt int) error {
-		c := s.readConsistency(attempt)
-		cur := objects.Mark{Object: m.Object, Actor: m.Actor}
-		var count *int64
-		err := s.sess.Query(selectMark, m.Object, m.Actor).Consistency(c).Idempotent(true).ScanContext(ctx,
-			&count, &cur.On, &cur.Owner, &cur.Stamp.TS, &cur.Stamp.ID, &cur.Since.TS, &cur.Since.ID)
-		found := err == nil
-		if err != nil && !errors.Is(err, gocql.ErrNotFound) {
-			out = cur
-			return wrap(fmt.Sprintf("read mark %q/%d", m.Object, m.Actor), err)
-		}
-		next, ok := objects.NextMark(cur, found, m)
-		if !ok {
-			out = cur
-			return nil // the stored mark is as new or newer
-		}
-		var row casStmt
-		if found {
-			row = casStmt{updateMark, []any{next.On, next.Owner, next.Stamp.TS, next.Stamp.ID,
-				next.Since.TS, next.Since.ID, m.Object, m.Actor, cur.Stamp.TS, cur.Stamp.ID}}
-		} else {
-			row = casStmt{insertMark, []any{m.Object, m.Actor, next.On, next.Owner, next.Stamp.TS,
-				next.Stamp.ID, next.Since.TS, next.Since.ID}}
-		}
-		batch := append(stmts[:0], row)
-		if next.On != cur.On {
-			if !found {
-				// The row read found no row, so it could not see the
-				// partition's static count.
-				err := s.sess.Query(selectClassCount, m.Object).Consistency(c).Idempotent(true).ScanContext(ctx, &count)
-				if err != nil && !errors.Is(err, gocql.ErrNotFound) {
-					out = cur
-					return wrap(fmt.Sprintf("read class count %q", m.Object), err)
-				}
-			}
-			delta := int64(-1)
-			if next.On {
-				delta = 1
-			}
-			batch = append(batch, countStmt(setClassCount, count, delta, m.Object))
-		}
-		applied, err := s.cas(ctx, batch)
-		if err != nil {
-			out = cur
-			return wrap(fmt.Sprintf("set mark %q/%d", m.Object, m.Actor), err)
-		}
-		if applied {
-			out = next
-			return nil
-		}
-		return errLostRace
-	})
-	if errors.Is(err, ErrContention) {
-		return out, fmt.Errorf("%w: mark %q/%d", err, m.Object, m.Actor)
-	}
-	return out, err
+	ch, err := os.SetReaction(ctx, m)
+	return ch.After, err
 }
 
 // countStmt is the conditional update "SET count = n+delta WHERE key IF

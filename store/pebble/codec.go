@@ -19,6 +19,11 @@ import (
 //
 //	edge    v, flags(bit0 On), stamp.ts, stamp.id(tail)
 //	mark    v, flags(bit0 On), owner, stamp.ts, stamp.id str, since.ts, since.id(tail)
+//	mark v2 2, flags(bit0 On), owner, stamp.ts, stamp.id str, since.ts, since.id str, kind(tail)
+//	        (v2 only for a kind other than Class!: a Class! mark is written as v1)
+//	counts  Class count (8 bytes BE), then only if another kind counts:
+//	        v, per kind: kind str, count (kinds ascending, counts > 0);
+//	        a Class-only object's value is the 8-byte counter it always was
 //	object  v, flags(bit0 Deleted, bit1 Ended), type str, author, target,
 //	        audience str, text str, #media uvarint, media str..., ts, until,
 //	        eventID str, changed.ts, changed.id(tail)
@@ -149,23 +154,34 @@ func edgeOn(v []byte) bool { return len(v) > 1 && v[1]&1 != 0 }
 
 // ---- marks ----
 
+const markV2 = 2 // a mark with a reaction kind
+
 func appendMarkVal(b []byte, m *objects.Mark) []byte {
 	var f byte
 	if m.On {
 		f = 1
 	}
-	b = append(b, valueV1, f)
+	v := byte(valueV1)
+	if m.Kind != "" {
+		v = markV2
+	}
+	b = append(b, v, f)
 	b = binary.AppendVarint(b, m.Owner)
 	b = binary.AppendVarint(b, m.Stamp.TS)
 	b = appendStr(b, m.Stamp.ID)
 	b = binary.AppendVarint(b, m.Since.TS)
-	return append(b, m.Since.ID...)
+	if m.Kind == "" {
+		return append(b, m.Since.ID...)
+	}
+	b = appendStr(b, m.Since.ID)
+	return append(b, m.Kind...)
 }
 
 func decodeMarkVal(v []byte, m *objects.Mark) error {
 	r := reader{b: v}
-	if err := r.version("mark"); err != nil {
-		return err
+	ver := r.u8()
+	if r.bad || (ver != valueV1 && ver != markV2) {
+		return corrupt("mark: unknown version")
 	}
 	f := r.u8()
 	m.On = f&1 != 0
@@ -173,11 +189,74 @@ func decodeMarkVal(v []byte, m *objects.Mark) error {
 	m.Stamp.TS = r.varint()
 	m.Stamp.ID = r.str()
 	m.Since.TS = r.varint()
+	if ver == markV2 {
+		m.Since.ID = r.str()
+	}
 	if r.bad {
 		return corrupt("mark")
 	}
+	if ver == markV2 {
+		m.Kind = objects.InternKind(r.tail())
+		if m.Kind == "" {
+			return corrupt("mark: empty kind")
+		}
+		return nil
+	}
+	m.Kind = ""
 	m.Since.ID = string(r.tail())
 	return nil
+}
+
+// markKindOf reads only whether a mark value is on and its kind (a
+// slice of v; nil for a Class!), without allocating: MyReactions' decoder.
+func markKindOf(v []byte) (on bool, kind []byte, err error) {
+	r := reader{b: v}
+	ver := r.u8()
+	f := r.u8()
+	if r.bad || (ver != valueV1 && ver != markV2) {
+		return false, nil, corrupt("mark")
+	}
+	if f&1 == 0 || ver == valueV1 {
+		return f&1 != 0, nil, nil
+	}
+	r.varint()
+	r.varint()
+	r.bytes()
+	r.varint()
+	r.bytes()
+	if r.bad || len(r.b) == 0 {
+		return false, nil, corrupt("mark")
+	}
+	return true, r.tail(), nil
+}
+
+func appendReactsVal(b []byte, other []objects.KindCount) []byte {
+	b = append(b, valueV1)
+	for _, k := range other {
+		b = appendStr(b, k.Kind)
+		b = binary.AppendVarint(b, k.N)
+	}
+	return b
+}
+
+// decodeReactsVal appends the counts of v to dst.
+func decodeReactsVal(v []byte, dst []objects.KindCount) ([]objects.KindCount, error) {
+	r := reader{b: v}
+	if err := r.version("reaction counts"); err != nil {
+		return dst, err
+	}
+	for len(r.b) > 0 && !r.bad {
+		kind := r.bytes()
+		c := r.varint()
+		if r.bad || len(kind) == 0 {
+			break
+		}
+		dst = append(dst, objects.KindCount{Kind: objects.InternKind(kind), N: c})
+	}
+	if r.bad {
+		return dst, corrupt("reaction counts")
+	}
+	return dst, nil
 }
 
 // ---- objects ----
@@ -349,6 +428,30 @@ func decodeMarkerVal(v []byte) (int64, []byte, error) {
 // ---- counters ----
 
 func appendCounter(b []byte, n int64) []byte { return binary.BigEndian.AppendUint64(b, uint64(n)) }
+
+// appendCountsVal is an object's counts value: the Class counter, then the
+// other kinds' counts if any.
+func appendCountsVal(b []byte, class int64, other []objects.KindCount) []byte {
+	b = appendCounter(b, class)
+	if len(other) == 0 {
+		return b
+	}
+	return appendReactsVal(b, other)
+}
+
+// decodeCountsVal reads an object's counts value, appending the other
+// kinds' counts to dst.
+func decodeCountsVal(v []byte, dst []objects.KindCount) (int64, []objects.KindCount, error) {
+	if len(v) < 8 {
+		return 0, dst, corrupt("counts")
+	}
+	class := int64(binary.BigEndian.Uint64(v))
+	if len(v) == 8 {
+		return class, dst, nil
+	}
+	dst, err := decodeReactsVal(v[8:], dst)
+	return class, dst, err
+}
 
 func decodeCounter(v []byte) (int64, error) {
 	if len(v) != 8 {

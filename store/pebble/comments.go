@@ -210,35 +210,6 @@ func (c *CommentStore) CommentCounts(ctx context.Context, ids []string) ([]int64
 	return c.s.counters(ctx, ids, commentCountKey)
 }
 
-// PageCounts reads the Class and the comment count of each object with
-// one multi-get over both tables (timeline.PageCounter): a feed page's
-// counts in one iterator.
-func (c *CommentStore) PageCounts(ctx context.Context, ids []string) (class, comments []int64, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	n := len(ids)
-	out := make([]int64, 2*n)
-	class, comments = out[:n:n], out[n:]
-	kb := c.s.getBuf()
-	defer c.s.putBuf(kb)
-	keys := c.s.keys(kb, 2*n, func(b []byte, i int) []byte {
-		if i < n {
-			return classCountKey(b, ids[i])
-		}
-		return commentCountKey(b, ids[i-n])
-	})
-	err = c.s.multiGet(ctx, keys, func(i int, v []byte) error {
-		v2, err := decodeCounter(v)
-		out[i] = v2
-		return err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return class, comments, nil
-}
-
 // ---- keys and values ----
 
 func commentKey(b []byte, object, id string) []byte {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/lenta-dev/lenta/graph"
 	"github.com/lenta-dev/lenta/invariants"
 	"github.com/lenta-dev/lenta/notify"
+	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/timeline"
 )
 
@@ -98,18 +100,30 @@ func (g *GraphStore) checkEdges(ctx context.Context, edges []graph.Edge) {
 }
 
 // checkClassCount checks, after SetMark committed and under the object's
-// stripe, that the object's Class count is its number of On marks.
+// stripe, that the object's Class count is its number of On Class! marks
+// and its other-kind counts are the numbers of On marks of each kind.
 func (o *ObjectStore) checkClassCount(ctx context.Context, object string) {
 	s := o.s
-	n, err := s.getCounter(classCountKey(nil, object))
-	if err != nil {
+	var n int64
+	var stored []objects.KindCount
+	if v, found, err := s.getCopy(classCountKey(nil, object), nil); err != nil {
 		return
+	} else if found {
+		if n, stored, err = decodeCountsVal(v, nil); err != nil {
+			invariants.Failf("pebblestore: counts of %q: %v", object, err)
+		}
 	}
 	var on int64
+	var others []objects.KindCount
 	p := appendStr([]byte{tMark}, object)
 	if s.scan(ctx, p, prefixEnd(nil, p), func(_, v []byte) bool {
-		if len(v) > 1 && v[1]&1 != 0 { // appendMarkVal: version, then flags
+		isOn, kind, err := markKindOf(v)
+		switch {
+		case err != nil || !isOn:
+		case kind == nil:
 			on++
+		default:
+			others = objects.AddOther(others, string(kind), 1)
 		}
 		return true
 	}) != nil {
@@ -117,6 +131,9 @@ func (o *ObjectStore) checkClassCount(ctx context.Context, object string) {
 	}
 	if n != on {
 		invariants.Failf("pebblestore: Class count of %q is %d, but %d marks are On", object, n, on)
+	}
+	if !slices.Equal(stored, others) {
+		invariants.Failf("pebblestore: reaction counts of %q are %v, but the On marks are %v", object, stored, others)
 	}
 }
 
@@ -240,5 +257,19 @@ func (n *NotifyStore) checkHeads(ctx context.Context, acts []notify.Activity) {
 			invariants.Failf("pebblestore: notification group %q of user %d: head row at %d, but %d activities, the newest at %d",
 				a.Group, a.User, head, rows, newest)
 		}
+	}
+}
+
+// checkMyReaction checks, after SetReaction committed and under the
+// object's stripe, that the actor's myReaction row is the mark: its kind
+// while On, absent while Off.
+func (o *ObjectStore) checkMyReaction(m *objects.Mark) {
+	v, found, err := o.s.getCopy(myReactionKey(nil, m.Actor, m.Object), nil)
+	if err != nil {
+		return
+	}
+	if found != m.On || (found && string(v) != m.Kind) {
+		invariants.Failf("pebblestore: my reaction of %d on %q is %q (found %v), but the mark is On=%v kind %q",
+			m.Actor, m.Object, v, found, m.On, m.Kind)
 	}
 }

@@ -31,10 +31,11 @@ import (
 //	0x14 relVersion user i64                            -> u64 (graph.Store.RelationsVersion)
 //	0x20 object     id(tail)                            -> object value
 //	0x21 mark       object str, actor i64               -> mark value
-//	0x22 classCount object(tail)                        -> i64 (8 bytes BE)
+//	0x22 classCount object(tail)                        -> counts value (Class count, other kinds)
 //	0x23 comment    object str, id(tail)                -> comment value (tombstones too)
 //	0x24 commentThread object str, ts i64, id(tail)     -> empty (standing comments)
 //	0x25 commentCount object(tail)                      -> i64 (8 bytes BE)
+//	0x26 myReaction user i64, object(tail)              -> kind (empty: Class!)
 //	0x30 row        ns u8, user i64, ts inv64, id invid -> entry value
 //	0x31 marker     user i64, object str, actor i64, ts inv64, id invid -> marker value
 //	0x32 tlversion  ns u8, user i64 -> u64 (timeline.Store.Version; bumped by Write and Delete)
@@ -62,7 +63,12 @@ import (
 //     written in the same batch as the edge flip that changes it, under the
 //     stripe locks of both the edge and the counter.
 //   - mark holds every mark ever set (Off ones too); classCount[o] = #On
-//     marks of o, written in the same batch as the flip, under o's stripe.
+//     marks of o of kind Class!, and after it the #On marks of o of each
+//     other kind (those above 0), written in the same batch as the flip
+//     or kind change, under o's stripe. myReaction (u, o) exists
+//     exactly while u's mark on o is On, holding its kind, written in the
+//     same batch as the mark (and backfilled once for marks written
+//     before it: metaReactIndex).
 //   - comment holds every comment ever written or deleted; commentThread
 //     holds (object, ts, id) exactly for the comments that stand (written,
 //     not deleted), and commentCount[o] is their number: all three change
@@ -96,6 +102,7 @@ const (
 	tComment       byte = 0x23
 	tCommentThread byte = 0x24
 	tCommentCount  byte = 0x25
+	tMyReaction    byte = 0x26
 	tRow           byte = 0x30
 	tMarker        byte = 0x31
 	tTLVersion     byte = 0x32
@@ -110,6 +117,7 @@ const (
 const (
 	metaFormat        = "format"
 	metaLogPartitions = "log.partitions"
+	metaReactIndex    = "reactions.index" // set once myReaction holds every On mark
 )
 
 // formatVersion is the layout version written under meta "format". Open
@@ -233,6 +241,10 @@ func markKey(b []byte, object string, actor int64) []byte {
 
 func classCountKey(b []byte, object string) []byte {
 	return append(append(b, tClassCount), object...)
+}
+
+func myReactionKey(b []byte, user int64, object string) []byte {
+	return append(appendI64(append(b, tMyReaction), user), object...)
 }
 
 // ---- timelines ----

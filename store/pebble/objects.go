@@ -2,11 +2,9 @@ package pebblestore
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
-	"github.com/cockroachdb/pebble/v2"
-
-	"github.com/lenta-dev/lenta/invariants"
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
 )
@@ -161,62 +159,31 @@ func (o *ObjectStore) change(ctx context.Context, id string, author int64, at sc
 	return obj, nil
 }
 
-// SetMark applies a class or unclass unless the stored mark's stamp is
-// later or equal, keeping the object's Class count equal to its On marks
-// (mark and count change in one batch, under the object's stripe).
+// SetMark applies a class or unclass: SetReaction's After.
 func (o *ObjectStore) SetMark(ctx context.Context, m objects.Mark) (objects.Mark, error) {
-	if err := ctx.Err(); err != nil {
-		return m, err
-	}
-	if m.Object == "" {
-		return m, fmt.Errorf("pebblestore: set mark: %w", errBadID)
-	}
-	defer o.lockObject(m.Object)()
-	mk := markKey(nil, m.Object, m.Actor)
-	cur := objects.Mark{Object: m.Object, Actor: m.Actor}
-	v, found, err := o.s.getCopy(mk, nil)
-	if err != nil {
-		return cur, err
-	}
-	if found {
-		if err := decodeMarkVal(v, &cur); err != nil {
-			return cur, fmt.Errorf("pebblestore: mark %q/%d: %w", m.Object, m.Actor, err)
-		}
-	}
-	next, ok := objects.NextMark(cur, found, m)
-	if !ok {
-		return cur, nil // the stored mark is as new or newer
-	}
-	err = o.s.write(o.s.wo, func(b *pebble.Batch) error {
-		if err := b.Set(mk, appendMarkVal(nil, &next), nil); err != nil {
-			return err
-		}
-		if next.On == cur.On {
-			return nil
-		}
-		ck := classCountKey(nil, m.Object)
-		n, err := o.s.getCounter(ck)
-		if err != nil {
-			return err
-		}
-		if next.On {
-			n++
-		} else {
-			n = max(n-1, 0)
-		}
-		return b.Set(ck, appendCounter(nil, n), nil)
-	})
-	if err != nil {
-		return cur, fmt.Errorf("pebblestore: set mark %q/%d: %w", m.Object, m.Actor, err)
-	}
-	if invariants.Enabled {
-		o.checkClassCount(ctx, m.Object) // under the object's stripe still
-	}
-	return next, nil
+	ch, err := o.SetReaction(ctx, m)
+	return ch.After, err
 }
 
 // ClassCounts returns the Class count of each object, in order; unknown
 // objects count 0.
 func (o *ObjectStore) ClassCounts(ctx context.Context, ids []string) ([]int64, error) {
-	return o.s.counters(ctx, ids, classCountKey)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(ids))
+	kb := o.s.getBuf()
+	defer o.s.putBuf(kb)
+	keys := o.s.keys(kb, len(ids), func(b []byte, i int) []byte { return classCountKey(b, ids[i]) })
+	err := o.s.multiGet(ctx, keys, func(i int, v []byte) error {
+		if len(v) < 8 {
+			return corrupt("counts")
+		}
+		out[i] = int64(binary.BigEndian.Uint64(v)) // the counts value starts with the Class counter
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

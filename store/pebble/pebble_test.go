@@ -832,39 +832,3 @@ func TestDeadLetterCodesAndReplayMarks(t *testing.T) {
 func TestStoreSuiteProfiles(t *testing.T) {
 	storetest.RunProfiles(t, func(t *testing.T) people.Store { return newStore(t).Profiles() })
 }
-
-// TestPageCounts: PageCounts reads what ClassCounts and CommentCounts read,
-// in one call.
-func TestPageCounts(t *testing.T) {
-	s := newStore(t)
-	ctx := t.Context()
-	for i, m := range []objects.Mark{{Object: "a", Actor: 1, On: true}, {Object: "a", Actor: 2, On: true}, {Object: "b", Actor: 1, On: true}} {
-		m.Stamp = schema.Stamp{TS: int64(10 + i), ID: "m"}
-		if _, err := s.Objects().SetMark(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, o := range []string{"b", "c", "c", "c"} {
-		c := objects.Comment{Object: o, ID: "c" + string(rune('0'+i)), Author: 1, Text: "x", TS: int64(100 + i)}
-		if _, err := s.Comments().PutComment(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ids := []string{"c", "a", "none", "b", "a"}
-	class, comments, err := s.Comments().PageCounts(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantClass, err := s.Objects().ClassCounts(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantComments, err := s.Comments().CommentCounts(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(class, wantClass) || !slices.Equal(comments, wantComments) ||
-		!slices.Equal(class, []int64{0, 2, 0, 1, 2}) || !slices.Equal(comments, []int64{3, 0, 0, 1, 0}) {
-		t.Fatalf("PageCounts = %v, %v; ClassCounts %v, CommentCounts %v", class, comments, wantClass, wantComments)
-	}
-}

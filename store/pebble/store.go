@@ -157,6 +157,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.checkFormat(); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	if err := s.backfillMyReactions(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	return s, nil
 }
 

@@ -27,6 +27,10 @@ func RunObjects(t *testing.T, newStore func(t *testing.T) objects.Store) {
 		{"MarkOwnerKeptByChangeNamingNone", objMarkOwnerKept},
 		{"MarksBeforeObjectExists", objMarkBeforeObject},
 		{"ClassCounts", objClassCounts},
+		{"ReactionLifecycle", objReactionLifecycle},
+		{"ReactionStampsAndLateUndo", objReactionStamps},
+		{"ReactionCountsOfManyActors", objReactionMany},
+		{"MyReactionsBatch", objMyReactions},
 	})
 }
 

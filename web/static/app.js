@@ -72,6 +72,7 @@ function notifText(n) {
   const who = `User ${n.actors[0]}` + (n.actor_count > 1 ? ` and ${n.actor_count - 1} others` : '');
   switch (n.type) {
     case 'class': return `${who} gave Class! to your ${n.object}`;
+    case 'react': return `${who} reacted to your ${n.object}: ${(n.reactions || []).join(', ')}`;
     case 'gift': return `${who} sent you a gift`;
     case 'friend': return `${who} became your friend`;
     case 'follow': return `${who} followed you`;
