@@ -76,13 +76,16 @@ func decodeBody(b []byte) (object string, newest bool, p objects.CommentPos, err
 		return "", false, p, bad("bad order")
 	}
 	newest, b = b[1] == 1, b[2:]
+	var canon [binary.MaxVarintLen64]byte
 	l, n := binary.Uvarint(b)
-	if n <= 0 || l > uint64(len(b)-n) {
+	// An overlong varint (a zero continuation byte) reads as the same
+	// number: refused, so one position has exactly one body.
+	if n <= 0 || n != binary.PutUvarint(canon[:], l) || l > uint64(len(b)-n) {
 		return "", false, p, bad("bad object")
 	}
 	object, b = string(b[n:n+int(l)]), b[n+int(l):]
 	ts, n := binary.Varint(b)
-	if n <= 0 || ts <= 0 || n == len(b) {
+	if n <= 0 || n != binary.PutVarint(canon[:], ts) || ts <= 0 || n == len(b) {
 		return "", false, p, bad("bad position")
 	}
 	return object, newest, objects.CommentPos{TS: ts, ID: string(b[n:])}, nil
