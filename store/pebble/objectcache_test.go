@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lenta-dev/lenta/objects"
 	"github.com/lenta-dev/lenta/schema"
@@ -78,6 +81,7 @@ func TestObjectCacheStaysExactUnderRacingWrites(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
+	var reads atomic.Int64 // Gets the readers have finished
 	for range 2 {
 		wg.Go(func() {
 			for {
@@ -90,10 +94,25 @@ func TestObjectCacheStaysExactUnderRacingWrites(t *testing.T) {
 					t.Error(err)
 					return
 				}
+				reads.Add(1)
 			}
 		})
 	}
+	stopReaders := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopReaders() // also when the test fails early
+	// Each round waits for two reads begun after it started, so the
+	// readers run between the writes whatever the scheduler does (a
+	// writer alone could finish before a reader got a turn).
+	waitReads := func() {
+		want := reads.Load() + 2
+		for deadline := time.Now().Add(10 * time.Second); reads.Load() < want; runtime.Gosched() {
+			if time.Now().After(deadline) {
+				t.Fatal("the readers made no progress in 10s")
+			}
+		}
+	}
 	for round := range 20 {
+		waitReads()
 		for i, id := range ids {
 			at := schema.Stamp{TS: 1_700_000_000_000 + int64(round*n+i), ID: fmt.Sprintf("e%d-%d", round, i)}
 			var err error
@@ -111,8 +130,7 @@ func TestObjectCacheStaysExactUnderRacingWrites(t *testing.T) {
 			}
 		}
 	}
-	close(stop)
-	wg.Wait()
+	stopReaders()
 	stored, err := os.getStored(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
